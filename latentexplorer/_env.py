@@ -1,0 +1,6 @@
+"""Process-wide defaults applied before TensorFlow is imported (quiet logs)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -1,0 +1,153 @@
+"""t-SNE embedding (openTSNE) and the KMeans inertia curve (SPEC §4).
+
+Both report progress through a :class:`~latentexplorer.progress.ProgressReporter` and stop
+with :class:`~latentexplorer.errors.Cancelled` when it is cancelled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import Cancelled, InvalidInputError
+from ._validation import check_matrix, check_positive
+
+__all__ = ["tsne_embedding", "kmeans_inertia"]
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInputError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def tsne_embedding(z, *, n_pca: int = 50, perplexity: float = 30.0, random_state: int = 0,
+                   n_iter: int = 500, early_exaggeration_iter: int = 250,
+                   progress=None, callbacks_every_iters: int = 25, n_jobs: int = 1
+                   ) -> np.ndarray:
+    """2-D t-SNE embedding of the points (openTSNE, FFT-accelerated for large N).
+
+    The points are first reduced by PCA to ``min(n_pca, z_dim, n_points)`` components.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_points, z_dim), n_points >= 4
+    n_pca : int, keyword-only
+        PCA components before t-SNE (0 = no PCA).
+    perplexity : float, keyword-only
+        Reduced automatically to ``(n_points − 1) / 3`` for tiny data sets.
+    random_state : int, keyword-only
+    n_iter, early_exaggeration_iter : int, keyword-only
+        Iterations of the two optimisation phases.
+    progress : ProgressReporter, optional, keyword-only
+        ``update(iteration, total, "t-SNE ...")`` every ``callbacks_every_iters`` iterations;
+        cancelling stops the optimisation and raises :class:`Cancelled`.
+    n_jobs : int, keyword-only
+        Threads for openTSNE.
+
+    Returns
+    -------
+    embedding : ndarray of shape (n_points, 2), float64
+    """
+    from openTSNE import TSNE
+    from openTSNE.tsne import OptimizationInterrupt
+
+    z = check_matrix(z, min_rows=4)
+    n_pca = _check_int(n_pca, "n_pca", 0)
+    perplexity = check_positive(perplexity, "perplexity")
+    n_iter = _check_int(n_iter, "n_iter", 1)
+    early_exaggeration_iter = _check_int(early_exaggeration_iter, "early_exaggeration_iter", 0)
+    every = _check_int(callbacks_every_iters, "callbacks_every_iters", 1)
+    n_jobs = _check_int(n_jobs, "n_jobs", 1) if n_jobs != -1 else -1
+    n = z.shape[0]
+    total = early_exaggeration_iter + n_iter
+    if progress is not None:
+        progress.raise_if_cancelled()
+        progress.update(0, total, "t-SNE: PCA and neighbours")
+    k = min(n_pca, z.shape[1], n)
+    if 0 < k < z.shape[1]:
+        from .pca import LatentPCA
+        x = LatentPCA(n_components=k).fit(z).transform(z)
+    else:
+        x = np.asarray(z, dtype=np.float64)
+    perplexity = min(perplexity, max((n - 1) / 3.0, 1.0))
+    state = {"phase_offset": 0, "last": 0}
+
+    def callback(iteration, error, embedding):
+        done = state["phase_offset"] + iteration
+        if iteration < state["last"]:            # second phase restarted the counter
+            state["phase_offset"] = early_exaggeration_iter
+            done = early_exaggeration_iter + iteration
+        state["last"] = iteration
+        if progress is None:
+            return False
+        progress.update(min(done, total), total, f"t-SNE iteration {done}/{total}")
+        return progress.cancelled
+
+    tsne = TSNE(n_components=2, perplexity=perplexity, n_iter=n_iter,
+                early_exaggeration_iter=early_exaggeration_iter, random_state=random_state,
+                n_jobs=n_jobs, callbacks=callback if progress is not None else None,
+                callbacks_every_iters=every, verbose=False)
+    try:
+        emb = tsne.fit(x)
+    except OptimizationInterrupt:
+        raise Cancelled("t-SNE cancelled by the user") from None
+    if progress is not None:
+        progress.raise_if_cancelled()
+        progress.update(total, total, "t-SNE done")
+    return np.asarray(emb, dtype=np.float64)
+
+
+def kmeans_inertia(z, *, k_values=range(2, 81), random_state: int = 0, batch_size: int = 2048,
+                   n_init: int = 3, max_points: int | None = None, progress=None):
+    """KMeans inertia for a range of cluster counts (MiniBatchKMeans), to look for an elbow.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_points, z_dim)
+    k_values : iterable of int, keyword-only
+        Cluster counts (each ``2 <= k <= n_points``); default 2 … 80.
+    random_state : int, keyword-only
+    batch_size, n_init : int, keyword-only
+        MiniBatchKMeans settings.
+    max_points : int or None, keyword-only
+        Fit on a random subset of this many points (seeded) to save time; ``None`` = all.
+    progress : ProgressReporter, optional, keyword-only
+        One update per k; cancellable between fits.
+
+    Returns
+    -------
+    k : ndarray of shape (n_k,), int64
+    inertia : ndarray of shape (n_k,), float64
+        Sum of squared distances of the points to their nearest centre (on all used points).
+    """
+    from sklearn.cluster import MiniBatchKMeans
+
+    z = check_matrix(z, min_rows=2)
+    ks = np.array(sorted({int(k) for k in k_values}), dtype=np.int64)
+    if ks.size == 0:
+        raise InvalidInputError("k_values: at least one cluster count is needed")
+    if ks[0] < 1:
+        raise InvalidInputError(f"k_values: cluster counts must be >= 1, got {ks[0]}")
+    x = z
+    if max_points is not None:
+        max_points = _check_int(max_points, "max_points", 2)
+        if max_points < z.shape[0]:
+            rng = np.random.default_rng(random_state)
+            x = z[np.sort(rng.choice(z.shape[0], size=max_points, replace=False))]
+    if ks[-1] > x.shape[0]:
+        raise InvalidInputError(
+            f"k_values: k={ks[-1]} exceeds the number of points ({x.shape[0]})")
+    x = np.asarray(x, dtype=np.float32 if x.dtype == np.float32 else np.float64)
+    inertia = np.empty(ks.size)
+    for idx, k in enumerate(ks):
+        if progress is not None:
+            progress.raise_if_cancelled()
+            progress.update(idx, ks.size, f"KMeans k={k}")
+        km = MiniBatchKMeans(n_clusters=int(k), random_state=random_state,
+                             batch_size=batch_size, n_init=n_init)
+        km.fit(x)
+        # inertia on all used points (MiniBatchKMeans.inertia_ is already that)
+        inertia[idx] = float(km.inertia_)
+    if progress is not None:
+        progress.update(ks.size, ks.size, "KMeans done")
+    return ks, inertia

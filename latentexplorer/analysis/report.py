@@ -1,0 +1,331 @@
+"""All SPEC §4 analyses in one call, a JSON summary and the plots (``latentexplorer analyze``).
+
+:func:`analyze_latents` works on arrays and returns ``(summary, results)``: a JSON-ready dict
+and the arrays/objects the plots need. :func:`write_analysis` loads latents from a workspace,
+a ``Latents`` object, an array or a ``.npy`` file, writes ``summary.json`` atomically and one
+PNG per analysis (through :mod:`latentexplorer.gui.analysis_plots`, imported lazily; when Qt
+cannot be loaded the summary is still written and the reason is recorded and warned about).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ..fileio import atomic_save_npy, atomic_write_json, load_npy
+from ._validation import check_matrix, check_nonnegative, check_positive
+from .correlation import (DEFAULT_THRESHOLDS, correlation_matrix, counts_over, pairs_over,
+                          strongest_pair)
+from .pca import LatentPCA
+from .radius import (normal_radius_theory, radii, radius_histogram, radius_stats,
+                     uniform_radius_theory)
+from .statistics import component_stats, dominant_components
+
+__all__ = ["analyze_latents", "load_latents", "write_analysis", "SUMMARY_FORMAT"]
+
+SUMMARY_FORMAT = "latentexplorer-analysis/1"
+
+
+def _step(progress, i, total, message):
+    if progress is not None:
+        progress.raise_if_cancelled()
+        progress.update(i, total, message)
+
+
+def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names=None,
+                    bin_width: float = 0.25, radius_bin_width: float = 0.5,
+                    mu_threshold: float = 0.25, hw_threshold: float = 1.5,
+                    pair_threshold: float = 0.5, thresholds=DEFAULT_THRESHOLDS,
+                    uniform_b: float = 1.5, kmeans: bool = False, kmeans_k=range(2, 81),
+                    kmeans_max_points: int | None = 50_000, tsne: bool = False,
+                    tsne_max_points: int | None = 20_000, random_state: int = 0,
+                    progress=None):
+    """Run the statistics of SPEC §4 on latent vectors.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_points, z_dim)
+        Latent vectors (AE: the codes; VAE: the sampled z). n_points >= 2.
+    mu, logvar : ndarray of shape (n_points, z_dim), optional, keyword-only
+        VAE encoder outputs; both given → ``summary["vae"]``.
+    attributes : ndarray of shape (n_points, n_attributes), optional, keyword-only
+        Labels per point → ``summary["attributes"]`` (directions sorted by separation).
+    attribute_names : list of str, optional, keyword-only
+    bin_width, radius_bin_width : float, keyword-only
+        Histogram bin widths for components (0.25) and radii (0.5).
+    mu_threshold, hw_threshold : float, keyword-only
+        Dominant component thresholds.
+    pair_threshold : float, keyword-only
+        ``|r|`` threshold of the listed pairs (key ``pairs_over_<t>``).
+    thresholds : sequence of float, keyword-only
+        Thresholds of ``counts_over``.
+    uniform_b : float, keyword-only
+        Box half-width of the uniform radius theory shown next to N(0, 1).
+    kmeans, tsne : bool, keyword-only
+        Also compute the KMeans inertia curve / a t-SNE embedding (slow).
+    kmeans_k : iterable of int; kmeans_max_points, tsne_max_points : int or None
+        k range, and seeded subsets of the points for KMeans / t-SNE (``None`` = all).
+    random_state : int, keyword-only
+    progress : ProgressReporter, optional, keyword-only
+
+    Returns
+    -------
+    summary : dict
+        JSON-ready: ``format``, ``n_points``, ``z_dim``, ``radius`` {``mean``, ``std``,
+        ``peak``, ``p01``, ``p99``, ``min``, ``max``, ``bin_width``, ``theory``},
+        ``components`` [{``index``, ``mu``, ``median``, ``std``, ``peak``,
+        ``half_width``}], ``dominant`` [indices], ``dominant_thresholds``, ``correlation``
+        {``counts_over`` {"0.1": n, ...}, ``pairs_over_0.5`` [[i, j, r], ...], ``strongest``
+        [i, j, r], ``n_pairs``}, ``pca`` {``explained_variance_ratio``, ``cumulative``,
+        ``std``}, and optionally ``vae``, ``attributes``, ``kmeans``, ``tsne``.
+    results : dict
+        ``stats`` (ComponentStats), ``dominant``, ``radii``, ``radius_edges``,
+        ``radius_counts``, ``correlation`` (z_dim x z_dim), ``pca`` (LatentPCA) and optionally
+        ``attributes`` (AttributeDirections), ``kmeans`` ((k, inertia)), ``tsne``
+        ((indices, embedding)).
+    """
+    z = check_matrix(z, min_rows=2)
+    check_positive(bin_width, "bin_width")
+    check_positive(radius_bin_width, "radius_bin_width")
+    check_nonnegative(mu_threshold, "mu_threshold")
+    check_nonnegative(hw_threshold, "hw_threshold")
+    check_positive(uniform_b, "uniform_b")
+    n, d = z.shape
+    total = 5 + int(mu is not None) + int(attributes is not None) + int(kmeans) + int(tsne)
+    step = 0
+    summary: dict = {"format": SUMMARY_FORMAT, "n_points": int(n), "z_dim": int(d)}
+    results: dict = {}
+
+    _step(progress, step, total, "component histograms")
+    stats = component_stats(z, bin_width=bin_width)
+    dom = dominant_components(stats, mu_threshold=mu_threshold, hw_threshold=hw_threshold)
+    results.update(stats=stats, dominant=dom)
+    summary["bin_width"] = float(bin_width)
+    summary["components"] = stats.to_records()
+    summary["dominant"] = [int(i) for i in dom]
+    summary["dominant_thresholds"] = {"mu": float(mu_threshold), "half_width": float(hw_threshold)}
+    step += 1
+
+    _step(progress, step, total, "radius distribution")
+    r = radii(z)
+    edges, counts = radius_histogram(r, bin_width=radius_bin_width)
+    rs = radius_stats(r, bin_width=radius_bin_width)
+    results.update(radii=r, radius_edges=edges, radius_counts=counts)
+    th_n = normal_radius_theory(d, 1.0)
+    th_u = uniform_radius_theory(d, uniform_b)
+    summary["radius"] = {**rs.to_dict(), "theory": {
+        "normal_sigma_1": {"mean": th_n.mean, "std": th_n.std},
+        f"uniform_b_{uniform_b:g}": {"mean": th_u.mean, "std": th_u.std}}}
+    step += 1
+
+    _step(progress, step, total, "correlation matrix")
+    corr = correlation_matrix(z)
+    results["correlation"] = corr
+    cnt = counts_over(corr, thresholds)
+    strongest = strongest_pair(corr)
+    summary["correlation"] = {
+        "n_pairs": int(d * (d - 1) // 2),
+        "counts_over": {f"{t:g}": int(c) for t, c in zip(np.atleast_1d(thresholds), cnt)},
+        f"pairs_over_{pair_threshold:g}": [list(p) for p in pairs_over(corr, pair_threshold)],
+        "strongest": list(strongest) if strongest else None}
+    step += 1
+
+    _step(progress, step, total, "PCA")
+    pca = LatentPCA(random_state=random_state).fit(z)
+    results["pca"] = pca
+    ratio = pca.explained_variance_ratio_
+    summary["pca"] = {"explained_variance_ratio": ratio.tolist(),
+                      "cumulative": np.cumsum(ratio).tolist(), "std": pca.std_.tolist()}
+    step += 1
+
+    if mu is not None or logvar is not None:
+        if mu is None or logvar is None:
+            raise InvalidInputError("mu/logvar: give both VAE outputs or neither")
+        from .vae import vae_diagnostics
+        _step(progress, step, total, "VAE diagnostics")
+        summary["vae"] = vae_diagnostics(mu, logvar, z)
+        step += 1
+
+    if attributes is not None:
+        from .attributes import attribute_directions
+        _step(progress, step, total, "attribute directions")
+        ad = attribute_directions(z, attributes, names=attribute_names)
+        results["attributes"] = ad
+        summary["attributes"] = ad.table()
+        step += 1
+
+    rng = np.random.default_rng(random_state)
+
+    def subset(limit):
+        if limit is None or limit >= n:
+            return np.arange(n)
+        return np.sort(rng.choice(n, size=int(limit), replace=False))
+
+    if kmeans:
+        from .embedding import kmeans_inertia
+        _step(progress, step, total, "KMeans inertia")
+        idx = subset(kmeans_max_points)
+        ks = [k for k in kmeans_k if k <= idx.size]
+        k_arr, inertia = kmeans_inertia(z[idx], k_values=ks, random_state=random_state)
+        results["kmeans"] = (k_arr, inertia)
+        summary["kmeans"] = {"n_points": int(idx.size), "k": k_arr.tolist(),
+                             "inertia": inertia.tolist()}
+        step += 1
+
+    if tsne:
+        from .embedding import tsne_embedding
+        _step(progress, step, total, "t-SNE")
+        idx = subset(tsne_max_points)
+        emb = tsne_embedding(z[idx], random_state=random_state, progress=progress)
+        results["tsne"] = (idx, emb)
+        summary["tsne"] = {"n_points": int(idx.size)}
+        step += 1
+
+    _step(progress, total, total, "analysis done")
+    return summary, results
+
+
+def load_latents(source):
+    """``(z, mu, logvar, attributes, attribute_names, origin)`` from various sources.
+
+    ``source`` may be a workspace object (with ``latents()`` and optionally ``dataset()``), a
+    ``Latents``-like object (``z``, ``mu``, ``logvar``), an ndarray, a ``.npy`` path, or a
+    workspace folder path.
+    """
+    attributes = names = None
+    origin = type(source).__name__
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        origin = str(path)
+        if path.is_dir():
+            from ..workspace import Workspace
+            source = Workspace.open(path)
+        else:
+            z = load_npy(path, mmap=True)
+            return z, None, None, None, None, origin
+    if isinstance(source, np.ndarray):
+        return source, None, None, None, None, "array"
+    lat = source
+    if hasattr(source, "latents") and callable(source.latents):
+        if getattr(source, "has_latents", True) is False:
+            raise InvalidInputError(
+                f"{getattr(source, 'path', source)}: the workspace has no latents yet "
+                "(run 'latentexplorer encode' first)")
+        lat = source.latents()
+        try:
+            store = source.dataset()
+            attributes = getattr(store, "attributes", None)
+            names = getattr(store, "attribute_names", None)
+        except Exception as exc:  # the dataset may have moved; attributes are optional
+            warnings.warn(f"attributes not available: {exc}", stacklevel=2)
+    z = getattr(lat, "z", None)
+    if z is None:
+        raise InvalidInputError(f"{origin}: no latent vectors (z) found")
+    mu = getattr(lat, "mu", None)
+    logvar = getattr(lat, "logvar", None)
+    if attributes is not None and np.shape(attributes)[0] != np.shape(z)[0]:
+        warnings.warn(f"attributes: {np.shape(attributes)[0]} rows do not match "
+                      f"{np.shape(z)[0]} latent vectors; skipped", stacklevel=2)
+        attributes = names = None
+    return z, mu, logvar, attributes, names, origin
+
+
+def _top_components(stats, dominant, limit=12):
+    if len(dominant):
+        score = np.abs(stats.mu[dominant]) / 0.25 + stats.half_width[dominant] / 1.5
+        return [int(i) for i in np.asarray(dominant)[np.argsort(-score)][:limit]]
+    return [int(i) for i in np.argsort(-stats.half_width)[:min(limit, 8)]]
+
+
+def _write_plots(summary, results, out_dir: Path, *, width: int = 1000) -> list[str]:
+    from ..gui import analysis_plots as ap
+
+    ap.ensure_qapp()
+    stats = results["stats"]
+    written = []
+
+    def save(item, name):
+        ap.export_png(item, out_dir / name, width=width)
+        written.append(name)
+
+    top = _top_components(stats, results["dominant"])
+    save(ap.plot_component_histograms(
+        stats.edges, stats.counts, top, mu=stats.mu, half_width=stats.half_width,
+        half_max_left=stats.half_max_left, half_max_right=stats.half_max_right,
+        title=f"Dominant components ({len(results['dominant'])}; |μ| ≥ "
+              f"{summary['dominant_thresholds']['mu']:g} or hw ≥ "
+              f"{summary['dominant_thresholds']['half_width']:g})"),
+        "components_dominant.png")
+    save(ap.plot_histogram_overview(stats.edges, stats.counts), "components_all.png")
+    save(ap.plot_radius_distribution(results["radius_edges"], results["radius_counts"],
+                                     n_dim=summary["z_dim"], normal_sigma=1.0,
+                                     uniform_b=(1.5,)), "radius.png")
+    save(ap.plot_correlation_heatmap(results["correlation"]), "correlation.png")
+    save(ap.plot_pca_spectrum(results["pca"].explained_variance_ratio_), "pca_spectrum.png")
+    if "kmeans" in results:
+        save(ap.plot_kmeans_inertia(*results["kmeans"]), "kmeans_inertia.png")
+    if "tsne" in results:
+        idx, emb = results["tsne"]
+        save(ap.plot_scatter(emb, title=f"t-SNE ({idx.size} points)"), "tsne.png")
+    return written
+
+
+def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 1000,
+                   progress=None, **options) -> dict:
+    """Analyse latents and write ``out_dir/summary.json`` plus PNG plots.
+
+    Parameters
+    ----------
+    source : Workspace, Latents, ndarray, or path (``.npy`` file or workspace folder)
+    out_dir : str or Path
+        Created if missing; existing files of the same names are replaced atomically.
+    plots : bool, keyword-only
+        Write the PNG plots (needs Qt; skipped with a warning when it cannot load).
+    plot_width : int, keyword-only
+    progress : ProgressReporter, optional, keyword-only
+    **options
+        Passed to :func:`analyze_latents` (``bin_width``, ``kmeans``, ``tsne``, ...).
+
+    Returns
+    -------
+    summary : dict
+        As written; ``summary["plots"]`` lists the PNG files (relative to ``out_dir``) and
+        ``summary["plots_skipped"]`` gives the reason when plots were not written.
+    """
+    z, mu, logvar, attributes, names, origin = load_latents(source)
+    # explicit options win over what the source provides
+    given_mu, given_logvar = options.pop("mu", None), options.pop("logvar", None)
+    if given_mu is not None or given_logvar is not None:
+        mu, logvar = given_mu, given_logvar
+    if options.get("attributes") is None:
+        options["attributes"] = attributes
+        options["attribute_names"] = options.get("attribute_names") or names
+    summary, results = analyze_latents(z, mu=mu, logvar=logvar, progress=progress, **options)
+    summary["source"] = origin
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "tsne" in results:
+        idx, emb = results["tsne"]
+        atomic_save_npy(out_dir / "tsne.npy", emb.astype(np.float32))
+        atomic_save_npy(out_dir / "tsne_indices.npy", idx.astype(np.int64))
+    summary["plots"] = []
+    atomic_write_json(out_dir / "summary.json", summary)
+    if plots:
+        try:
+            from ..gui import analysis_plots  # noqa: F401  (Qt/pyqtgraph import check)
+        except Exception as exc:  # Qt missing or no platform plugin
+            reason = f"Qt/pyqtgraph could not be loaded ({type(exc).__name__}: {exc})"
+            warnings.warn(f"plots skipped: {reason}", stacklevel=2)
+            summary["plots_skipped"] = reason
+        else:
+            if progress is not None:
+                progress.raise_if_cancelled()
+            summary["plots"] = _write_plots(summary, results, out_dir, width=plot_width)
+    else:
+        summary["plots_skipped"] = "disabled"
+    atomic_write_json(out_dir / "summary.json", summary)
+    return summary

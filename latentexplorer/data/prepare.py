@@ -1,0 +1,490 @@
+"""Import a folder of real face photos into a :mod:`~latentexplorer.data.store` dataset.
+
+Two crop presets (SPEC §2):
+
+* ``"celeba"`` — CelebA aligned images (178×218): the box ``left=0, top=40, right=178, bottom=218``,
+  scaled proportionally for other sizes of the same aspect (the 89×109 half-size copies → (0, 20, 89, 109)).
+* ``"center"`` — any folder of face photos: the centre square.
+
+Each crop is resized to ``size×size`` with LANCZOS. Decoding runs in worker processes, each handling a
+chunk of file paths and returning uint8 arrays; the parent writes them into the store's memmap in file
+order, so the result does not depend on the number of workers. Bad files are skipped and listed, never
+fatal, unless nothing at all is usable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import time
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..errors import InvalidInputError
+from ..progress import ProgressReporter
+from .store import StoreWriter
+
+__all__ = ["PRESETS", "IMAGE_EXTENSIONS", "PrepareReport", "celeba_crop_box", "center_crop_box",
+           "load_face", "list_images", "read_celeba_attributes", "prepare_dataset"]
+
+PRESETS = ("celeba", "center")
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp",
+                              ".ppm", ".pgm", ".pbm"})
+CELEBA_SIZE = (178, 218)
+CELEBA_BOX = (0, 40, 178, 218)
+# A celeba-preset image may deviate this much from 178:218 (rounding of resized copies).
+_ASPECT_TOLERANCE = 0.02
+# Below this many files per worker, starting processes costs more than it saves.
+_MIN_FILES_PER_WORKER = 16
+_MAX_CHUNK = 256
+
+
+@dataclass
+class PrepareReport:
+    """Outcome of :func:`prepare_dataset`.
+
+    Attributes
+    ----------
+    written : int
+        Images in the store.
+    skipped : list of (filename, reason)
+        Files that could not be used, in file order.
+    store_path : Path
+    seconds : float
+        Wall time of the whole import.
+    """
+
+    written: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    store_path: Path | None = None
+    seconds: float = 0.0
+
+    def reason_counts(self) -> dict[str, int]:
+        """Number of skipped files per reason, most frequent first."""
+        return dict(Counter(reason for _, reason in self.skipped).most_common())
+
+    def summary(self) -> str:
+        """One line: images written, where, how long, and skipped files grouped by reason."""
+        line = f"wrote {self.written} images to {self.store_path} in {self.seconds:.1f} s"
+        if self.skipped:
+            line += f"; skipped {len(self.skipped)} ({_grouped(self.skipped)})"
+        else:
+            line += "; skipped 0"
+        return line
+
+
+def _grouped(skipped: list[tuple[str, str]]) -> str:
+    """'reason: count, ...' most frequent first."""
+    return ", ".join(f"{reason}: {k}" for reason, k in Counter(r for _, r in skipped).most_common())
+
+
+
+# --------------------------------------------------------------------------------------------- geometry
+
+def celeba_crop_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """The CelebA face box ``(left, top, right, bottom)`` scaled to a ``width × height`` image.
+
+    Raises
+    ------
+    InvalidInputError
+        If the aspect ratio is not CelebA's 178:218 (within 2 %).
+    """
+    ref_w, ref_h = CELEBA_SIZE
+    if width <= 0 or height <= 0:
+        raise InvalidInputError(f"image size {width}x{height}: expected positive width and height")
+    aspect, ref_aspect = width / height, ref_w / ref_h
+    if abs(aspect / ref_aspect - 1.0) > _ASPECT_TOLERANCE:
+        raise InvalidInputError(
+            f"image size {width}x{height}: aspect differs from CelebA's 178x218 (use preset 'center')")
+    sx, sy = width / ref_w, height / ref_h
+    left, top, right, bottom = CELEBA_BOX
+    return (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
+
+
+def center_crop_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """The largest centred square ``(left, top, right, bottom)`` of a ``width × height`` image."""
+    if width <= 0 or height <= 0:
+        raise InvalidInputError(f"image size {width}x{height}: expected positive width and height")
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return (left, top, left + side, top + side)
+
+
+def crop_box(preset: str, width: int, height: int) -> tuple[int, int, int, int]:
+    if preset == "celeba":
+        return celeba_crop_box(width, height)
+    if preset == "center":
+        return center_crop_box(width, height)
+    raise InvalidInputError(f"preset {preset!r}: expected one of {', '.join(PRESETS)}")
+
+
+# --------------------------------------------------------------------------------------------- decoding
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode → 8-bit RGB; transparency is composited onto white."""
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        # convert("RGB") clips these to 0..255 (a 16-bit photo would come out white): rescale first.
+        a = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16") or (mode == "I" and a.max(initial=0) > 255):
+            a = a / 257.0
+        elif mode == "F" and a.max(initial=0) <= 1.0:
+            a = a * 255.0
+        g = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.repeat(g[:, :, None], 3, axis=2), "RGB")
+    if mode == "P" and "transparency" in img.info:
+        img, mode = img.convert("RGBA"), "RGBA"
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    try:
+        return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, ...
+    except ValueError:
+        raise InvalidInputError(f"unsupported colour mode {mode}") from None
+
+
+def _decode(path: Path, preset: str, size: int) -> np.ndarray:
+    """Open, orient, crop, resize one file. Raises InvalidInputError(reason) for unusable files."""
+    try:
+        if path.stat().st_size == 0:
+            raise InvalidInputError("empty file")
+        with Image.open(path) as img:
+            w, h = img.size
+            # EXIF orientations 5..8 swap width and height; decide the crop on the upright image.
+            try:
+                orientation = img.getexif().get(0x0112, 1)
+            except Exception:  # a broken EXIF block must not cost the image
+                orientation = 1
+            uw, uh = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+            try:
+                box = crop_box(preset, uw, uh)
+            except InvalidInputError:
+                # one fixed wording (no per-file size) so the summary groups these files together
+                raise InvalidInputError("aspect is not CelebA's 178:218 (use preset 'center')") from None
+            side = min(box[2] - box[0], box[3] - box[1])
+            if img.format == "JPEG" and side >= 4 * size:
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale (big phone photos), keeping at least
+                # twice the output resolution in the crop so LANCZOS still does the final filtering.
+                scale = side / (2 * size)
+                img.draft(None, (math.ceil(w / scale), math.ceil(h / scale)))
+            img.load()
+            try:
+                img = ImageOps.exif_transpose(img)
+            except Exception:
+                pass  # keep the stored orientation rather than lose the image
+            img = _to_rgb(img)
+            # the draft may have shrunk the image: recompute the box on the actual pixels
+            box = crop_box(preset, *img.size)
+            # crop first: resize(box=...) would let the filter reach pixels outside the box
+            out = img.crop(box).resize((size, size), Image.Resampling.LANCZOS)
+            arr = np.asarray(out, dtype=np.uint8)
+    except InvalidInputError:
+        raise
+    except PermissionError:
+        raise InvalidInputError("unreadable (permission denied)") from None
+    except FileNotFoundError:
+        raise InvalidInputError("file not found (removed during the import?)") from None
+    except Image.DecompressionBombError:
+        raise InvalidInputError("too many pixels (possible decompression bomb)") from None
+    except Image.UnidentifiedImageError:
+        raise InvalidInputError("not an image (unrecognised format)") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, MemoryError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:  # EIO and friends, not bad data
+            raise InvalidInputError(f"unreadable ({exc.strerror})") from None
+        # Pillow reports damaged data through a zoo of exception types; they all mean the same here.
+        raise InvalidInputError("corrupt or truncated image") from None
+    if arr.shape != (size, size, 3):
+        raise InvalidInputError(f"decoded to shape {arr.shape}, expected ({size}, {size}, 3)")
+    return arr
+
+
+def load_face(path: str | os.PathLike, preset: str = "celeba", size: int = 96) -> np.ndarray:
+    """Load one photo as a face crop.
+
+    Parameters
+    ----------
+    path : path of an image file
+    preset : {"celeba", "center"}
+    size : output side in pixels
+
+    Returns
+    -------
+    ndarray of uint8, shape (size, size, 3)
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file and why it is unusable (empty, not an image, corrupt, wrong aspect, ...).
+    """
+    path = Path(path)
+    _check_params(preset, size)
+    try:
+        return _decode(path, preset, size)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{path}: {exc}") from None
+
+
+def _decode_chunk(paths: Sequence[str], preset: str, size: int
+                  ) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Worker: decode a chunk. Returns (uint8 (k, size, size, 3) of the good ones, [(position, reason)])."""
+    good: list[np.ndarray] = []
+    bad: list[tuple[int, str]] = []
+    for i, p in enumerate(paths):
+        try:
+            good.append(_decode(Path(p), preset, size))
+        except InvalidInputError as exc:
+            bad.append((i, str(exc)))
+    arr = np.stack(good) if good else np.empty((0, size, size, 3), np.uint8)
+    return arr, bad
+
+
+# --------------------------------------------------------------------------------------------- attributes
+
+def read_celeba_attributes(path: str | os.PathLike) -> tuple[list[str], list[str], np.ndarray]:
+    """Read a CelebA ``list_attr_celeba.txt``.
+
+    Format: line 1 the row count, line 2 the attribute names, then ``filename v1 ... vK`` with
+    values ±1, whitespace separated.
+
+    Returns
+    -------
+    names : list of str, length K (40 for CelebA)
+    filenames : list of str, length n
+    matrix : ndarray of int8, shape (n, K), values -1 / +1
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file and line: missing file, bad count, wrong number of columns, a value other
+        than ±1, a duplicated file name, or a count that does not match the rows.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: attribute file not found") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path}: not a text file (expected CelebA list_attr_celeba.txt)") from None
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from None
+    lines = text.splitlines()
+    if len(lines) < 2:
+        raise InvalidInputError(f"{path}: expected a count line and an attribute-name line "
+                                "(CelebA list_attr_celeba.txt format)")
+    try:
+        count = int(lines[0].strip())
+    except ValueError:
+        raise InvalidInputError(f"{path}, line 1: {lines[0].strip()[:40]!r} is not the row count") from None
+    names = lines[1].split()
+    if not names:
+        raise InvalidInputError(f"{path}, line 2: expected the attribute names, found an empty line")
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"{path}, line 2: attribute names repeat")
+    k = len(names)
+    filenames: list[str] = []
+    rows: list[list[int]] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(lines[2:], start=3):
+        parts = line.split()
+        if not parts:
+            continue  # blank (trailing) lines
+        if len(parts) != k + 1:
+            raise InvalidInputError(
+                f"{path}, line {lineno}: {len(parts)} columns, expected {k + 1} (file name and {k} values)")
+        values = parts[1:]
+        for j, v in enumerate(values):
+            if v not in ("1", "-1", "+1"):
+                raise InvalidInputError(
+                    f"{path}, line {lineno}: value {v!r} for {names[j]}, expected 1 or -1")
+        if parts[0] in seen:
+            raise InvalidInputError(f"{path}, line {lineno}: file name {parts[0]} appears twice")
+        seen.add(parts[0])
+        filenames.append(parts[0])
+        rows.append([-1 if v == "-1" else 1 for v in values])
+    if count != len(rows):
+        raise InvalidInputError(f"{path}, line 1: says {count} rows but the file has {len(rows)}")
+    matrix = np.asarray(rows, dtype=np.int8).reshape(len(rows), k)
+    return names, filenames, matrix
+
+
+# --------------------------------------------------------------------------------------------- the import
+
+def list_images(src: str | os.PathLike, limit: int | None = None) -> list[Path]:
+    """Image files directly inside ``src`` (by extension, case-insensitive), sorted by name.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``src`` is missing, not a folder, or holds no image files.
+    """
+    src = Path(src)
+    if not src.exists():
+        raise InvalidInputError(f"{src}: folder not found")
+    if not src.is_dir():
+        raise InvalidInputError(f"{src}: not a folder (expected a folder of face photos)")
+    files, subdirs = [], 0
+    with os.scandir(src) as it:
+        for entry in it:
+            if entry.name.startswith("."):
+                continue  # .DS_Store, editor droppings, our own partial folders
+            if entry.is_dir():
+                subdirs += 1
+            elif os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
+                files.append(entry.name)
+    if not files:
+        hint = f" (it has {subdirs} subfolders: point at the folder that holds the images)" if subdirs else ""
+        raise InvalidInputError(
+            f"{src}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}){hint}")
+    files.sort()
+    if limit is not None:
+        files = files[:limit]
+    return [src / f for f in files]
+
+
+def _check_params(preset: str, size: int) -> None:
+    if preset not in PRESETS:
+        raise InvalidInputError(f"preset {preset!r}: expected one of {', '.join(PRESETS)}")
+    if not isinstance(size, (int, np.integer)) or not 8 <= size <= 1024:
+        raise InvalidInputError(f"size={size!r}: expected an integer from 8 to 1024")
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # respects container / taskset limits
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _match_attributes(files: list[Path], attributes: Path) -> tuple[list[str], np.ndarray]:
+    """Attribute rows for ``files`` (by file name, else by stem). Raises if any file has no row."""
+    names, row_files, matrix = read_celeba_attributes(attributes)
+    by_name = {f: i for i, f in enumerate(row_files)}
+    stems = Counter(Path(f).stem for f in row_files)
+    by_stem = {Path(f).stem: i for i, f in enumerate(row_files) if stems[Path(f).stem] == 1}
+    rows, missing = [], []
+    for p in files:
+        i = by_name.get(p.name, by_stem.get(p.stem))
+        if i is None:
+            missing.append(p.name)
+        else:
+            rows.append(i)
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise InvalidInputError(
+            f"{attributes}: no attribute row for {len(missing)} of {len(files)} images ({shown}); "
+            "use the attribute file that belongs to these images or leave attributes out")
+    return names, matrix[np.asarray(rows, dtype=np.int64)]
+
+
+def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike, preset: str = "celeba",
+                    attributes: str | os.PathLike | None = None, size: int = 96, limit: int | None = None,
+                    workers: int | None = None, progress: ProgressReporter | None = None,
+                    overwrite: bool = False) -> PrepareReport:
+    """Import the photos in ``src`` into a dataset store at ``out``.
+
+    Parameters
+    ----------
+    src : folder of images (not searched recursively); files are taken in sorted name order
+    out : store folder to create (replaced only with ``overwrite``, and only once complete)
+    preset : {"celeba", "center"}
+        Crop: the CelebA face box, or the centre square.
+    attributes : path of a CelebA ``list_attr_celeba.txt``, optional
+        Rows are matched to images by file name; every imported file needs a row.
+    size : output side; images are stored as uint8 (n, size, size, 3)
+    limit : use only the first ``limit`` files (sorted)
+    workers : decoding processes (default: CPUs available; 1 decodes in this process)
+    progress : ProgressReporter, optional (cancellable between chunks)
+    overwrite : replace an existing store at ``out``
+
+    Returns
+    -------
+    PrepareReport
+
+    Raises
+    ------
+    InvalidInputError
+        ``src`` missing / empty / nothing usable, bad parameters, bad attribute file, ``out`` exists.
+    """
+    t0 = time.monotonic()
+    _check_params(preset, size)
+    if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
+        raise InvalidInputError(f"limit={limit!r}: expected a positive integer")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise InvalidInputError(f"workers={workers!r}: expected a positive integer")
+    src, out = Path(src).resolve(), Path(out)
+    files = list_images(src, limit)
+    attr_names, attr_matrix = ([], None) if attributes is None else _match_attributes(files, Path(attributes))
+
+    n = len(files)
+    workers = min(workers or _default_workers(), max(1, n // _MIN_FILES_PER_WORKER))
+    # several chunks per worker keep them all busy to the end; capped so results stay a few MB
+    chunk = max(1, min(_MAX_CHUNK, math.ceil(n / (workers * 4))))
+    chunks = [files[s:s + chunk] for s in range(0, n, chunk)]
+
+    skipped: list[tuple[str, str]] = []
+    kept: list[int] = []  # file positions written, in store order
+    written = 0
+    # closing(): shut the worker pool down at once if anything below raises (cancel, disk full)
+    with StoreWriter(out, n, size, overwrite=overwrite) as writer, \
+            contextlib.closing(_run_chunks(chunks, preset, size, workers, progress)) as results:
+        for c, (arr, bad) in enumerate(results):
+            base = c * chunk
+            bad_pos = {i for i, _ in bad}
+            kept.extend(base + i for i in range(len(chunks[c])) if i not in bad_pos)
+            skipped.extend((files[base + i].name, reason) for i, reason in bad)
+            writer.images[written:written + len(arr)] = arr
+            written += len(arr)
+            if progress is not None:
+                progress.update(min(n, base + len(chunks[c])), n,
+                                f"{written} written, {len(skipped)} skipped")
+        if written == 0:
+            raise InvalidInputError(f"{src}: no usable images among {n} files ({_grouped(skipped)})")
+        writer.set_filenames([files[i].name for i in kept])
+        if attr_matrix is not None:
+            writer.set_attributes(attr_matrix[np.asarray(kept, dtype=np.int64)], attr_names)
+        meta = {"source": str(src), "preset": preset, "size": int(size),
+                "attributes_file": None if attributes is None else str(Path(attributes).resolve()),
+                "skipped": len(skipped)}
+        writer.finish(meta, n_written=written)
+    return PrepareReport(written=written, skipped=skipped, store_path=out,
+                         seconds=time.monotonic() - t0)
+
+
+def _run_chunks(chunks: list[list[Path]], preset: str, size: int, workers: int,
+                progress: ProgressReporter | None):
+    """Yield ``_decode_chunk`` results in chunk order, decoding in ``workers`` processes."""
+    if workers <= 1:
+        for ch in chunks:
+            if progress is not None:
+                progress.raise_if_cancelled()
+            yield _decode_chunk([str(p) for p in ch], preset, size)
+        return
+    # spawn, not fork: the GUI calls this from a thread while TensorFlow's threads are running,
+    # and forking a multi-threaded process can deadlock the child.
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    pending: list[Future] = []
+    window = 2 * workers  # bounded look-ahead: finished-but-unconsumed results stay few
+    try:
+        nxt = 0
+        for c in range(len(chunks)):
+            while nxt < len(chunks) and len(pending) < window:
+                pending.append(pool.submit(_decode_chunk, [str(p) for p in chunks[nxt]], preset, size))
+                nxt += 1
+            if progress is not None:
+                progress.raise_if_cancelled()
+            yield pending.pop(0).result()
+    finally:
+        # on cancel / error: drop queued chunks, wait only for the few already running
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,262 @@
+"""The dataset store: one folder per dataset holding uint8 images that can be memory-mapped.
+
+Layout (``meta.json`` is written last and marks a complete store)::
+
+    images.npy             uint8, shape (n, size, size, 3)  -- np.load(..., mmap_mode="r")
+    filenames.json         list of n source file names
+    attributes.npy         float32, shape (n, n_attr)       -- optional (CelebA's 40, synthetic factors)
+    attribute_names.json   list of n_attr names             -- optional
+    meta.json              {"format", "source", "preset", "size", "count", "created", ...}
+
+CelebA at 96x96 is 5.6 GB as uint8; training reads it batch by batch, never as one float copy.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ..fileio import atomic_directory, atomic_save_npy, atomic_write_json, load_npy, read_json
+
+STORE_FORMAT = "latentexplorer-store/1"
+DEFAULT_TEST_FRACTION = 1.0 / 18.0  # the seeds: 10,000 test images of 180,000
+DEFAULT_SPLIT_SEED = 0
+
+
+class DatasetStore:
+    """A complete dataset folder opened read-only (images memory-mapped).
+
+    Attributes
+    ----------
+    images : np.memmap of uint8, shape (n, size, size, 3)
+    filenames : list of str, length n
+    attributes : ndarray of shape (n, n_attr), float32, or None
+    attribute_names : list of str
+    meta : dict
+    """
+
+    def __init__(self, path: Path, images: np.ndarray, filenames: list[str],
+                 attributes: np.ndarray | None, attribute_names: list[str], meta: dict) -> None:
+        self.path = path
+        self.images = images
+        self.filenames = filenames
+        self.attributes = attributes
+        self.attribute_names = attribute_names
+        self.meta = meta
+
+    @classmethod
+    def open(cls, path: str | Path) -> "DatasetStore":
+        path = Path(path)
+        if not path.is_dir():
+            raise InvalidInputError(f"{path}: dataset folder not found")
+        if not (path / "meta.json").is_file():
+            raise InvalidInputError(
+                f"{path}: not a complete dataset store (meta.json missing; an import may have been "
+                "interrupted — run 'latentexplorer prepare' or 'synth' again)")
+        meta = read_json(path / "meta.json")
+        if meta.get("format") != STORE_FORMAT:
+            raise InvalidInputError(f"{path}/meta.json: format {meta.get('format')!r}, expected {STORE_FORMAT!r}")
+        images = load_npy(path / "images.npy", mmap=True)
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
+            raise InvalidInputError(
+                f"{path}/images.npy: expected uint8 array (n, h, w, 3), got {images.dtype} {images.shape}")
+        if images.shape[0] != meta.get("count", images.shape[0]):
+            raise InvalidInputError(
+                f"{path}/images.npy: {images.shape[0]} images but meta.json says {meta.get('count')}")
+        filenames = read_json(path / "filenames.json") if (path / "filenames.json").is_file() else \
+            [f"{i:06d}" for i in range(images.shape[0])]
+        if not isinstance(filenames, list) or len(filenames) != images.shape[0]:
+            raise InvalidInputError(
+                f"{path}/filenames.json: expected a list of {images.shape[0]} names, "
+                f"got {len(filenames) if isinstance(filenames, list) else type(filenames).__name__}")
+        attributes, names = None, []
+        if (path / "attributes.npy").is_file():
+            attributes = load_npy(path / "attributes.npy")
+            names = read_json(path / "attribute_names.json")
+            if attributes.shape != (images.shape[0], len(names)):
+                raise InvalidInputError(
+                    f"{path}/attributes.npy: shape {attributes.shape}, expected ({images.shape[0]}, {len(names)})")
+        return cls(path, images, list(filenames), attributes, list(names), meta)
+
+    @property
+    def n(self) -> int:
+        return int(self.images.shape[0])
+
+    @property
+    def size(self) -> int:
+        return int(self.images.shape[1])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def split(self, test_fraction: float | None = None, seed: int | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """Deterministic train/test split.
+
+        Returns
+        -------
+        train_idx, test_idx : ndarray of int64, sorted
+        """
+        frac = self.meta.get("test_fraction", DEFAULT_TEST_FRACTION) if test_fraction is None else test_fraction
+        seed = self.meta.get("split_seed", DEFAULT_SPLIT_SEED) if seed is None else seed
+        if not 0.0 <= frac < 1.0:
+            raise InvalidInputError(f"test_fraction={frac}: expected 0 <= value < 1")
+        perm = np.random.default_rng(seed).permutation(self.n)
+        n_test = int(round(self.n * frac))
+        return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+    def batch(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """uint8 images for ``indices`` (sorted reads are faster on a memmap)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        order = np.argsort(idx, kind="stable")
+        out = np.empty((len(idx),) + self.images.shape[1:], dtype=np.uint8)
+        out[order] = self.images[idx[order]]
+        return out
+
+    def attribute(self, name: str) -> np.ndarray:
+        if self.attributes is None or name not in self.attribute_names:
+            raise InvalidInputError(f"attribute {name!r} not in this dataset (have: {self.attribute_names})")
+        return self.attributes[:, self.attribute_names.index(name)]
+
+
+class StoreWriter:
+    """Write a store atomically: everything goes to a temporary folder renamed on :meth:`finish`.
+
+    Usage::
+
+        with StoreWriter(out, n, size) as w:
+            w.images[i] = ...            # uint8 memmap (n, size, size, 3)
+            w.set_filenames(names)
+            w.finish({"source": ..., "preset": ...}, n_written=k)
+    """
+
+    def __init__(self, out_dir: str | Path, n: int, size: int, *, overwrite: bool = False) -> None:
+        if n <= 0:
+            raise InvalidInputError(f"n={n}: a dataset needs at least one image")
+        self.out_dir = Path(out_dir)
+        self.n = int(n)
+        self.size = int(size)
+        self.overwrite = overwrite
+        self._ctx = None
+        self._tmp: Path | None = None
+        self.images: np.ndarray | None = None
+        self._filenames: list[str] | None = None
+        self._attributes: np.ndarray | None = None
+        self._attribute_names: list[str] = []
+        self._finished = False
+
+    def __enter__(self) -> "StoreWriter":
+        self._refuse_replacing_foreign_folder()
+        self._ctx = atomic_directory(self.out_dir, overwrite=self.overwrite)
+        self._tmp = self._ctx.__enter__()
+        try:
+            self.images = np.lib.format.open_memmap(
+                self._tmp / "images.npy", mode="w+", dtype=np.uint8, shape=(self.n, self.size, self.size, 3))
+            self._reserve_disk_space(self._tmp / "images.npy")
+        except BaseException:
+            # __exit__ is not called when __enter__ fails: remove the partial folder here.
+            self.images = None
+            self._ctx.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    def _refuse_replacing_foreign_folder(self) -> None:
+        """``overwrite`` replaces an old *store*, never an unrelated folder (e.g. the photo folder)."""
+        out = self.out_dir
+        if not self.overwrite or not out.exists():
+            return
+        if not out.is_dir():
+            raise InvalidInputError(f"{out}: exists and is not a folder; refusing to replace it")
+        if not (out / "meta.json").is_file() and any(out.iterdir()):
+            raise InvalidInputError(
+                f"{out}: exists and is not a dataset store (no meta.json); refusing to replace it "
+                "even with overwrite - choose another output folder")
+
+    @staticmethod
+    def _reserve_disk_space(path: Path) -> None:
+        """Allocate the memmap's blocks now.
+
+        A sparse memmap that runs out of disk space mid-import kills the process with SIGBUS;
+        allocating up front turns that into a clear error before any work is done.
+        """
+        size = path.stat().st_size
+        if not hasattr(os, "posix_fallocate"):
+            return
+        fd = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, size)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise InvalidInputError(
+                    f"{path.parent.parent}: not enough free disk space for {size / 1e9:.2f} GB "
+                    "of images") from None
+            # EINVAL/EOPNOTSUPP: the file system cannot preallocate; carry on with a sparse file.
+        finally:
+            os.close(fd)
+
+    def set_filenames(self, names: Sequence[str]) -> None:
+        self._filenames = [str(s) for s in names]
+
+    def set_attributes(self, matrix: np.ndarray, names: Sequence[str]) -> None:
+        matrix = np.asarray(matrix, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[1] != len(names):
+            raise InvalidInputError(f"attributes: shape {matrix.shape} does not match {len(names)} names")
+        self._attributes = matrix
+        self._attribute_names = [str(s) for s in names]
+
+    def finish(self, meta: dict, n_written: int | None = None) -> None:
+        """Flush arrays, shrink to ``n_written`` if fewer images were usable, write meta.json."""
+        assert self._tmp is not None and self.images is not None
+        k = self.n if n_written is None else int(n_written)
+        if k <= 0:
+            raise InvalidInputError(f"{self.out_dir}: no usable images, nothing written")
+        if k > self.n:
+            raise InvalidInputError(f"n_written={k}: more than the {self.n} images this writer holds")
+        if self._attributes is not None and self._attributes.shape[0] < k:
+            # a shorter matrix would write a complete-looking store that DatasetStore.open rejects
+            raise InvalidInputError(
+                f"attributes: {self._attributes.shape[0]} rows for {k} images")
+        self.images.flush()
+        if k < self.n:
+            # Copy the first k rows into a smaller file (rare: only when images were skipped).
+            small = np.lib.format.open_memmap(self._tmp / "images.tmp.npy", mode="w+", dtype=np.uint8,
+                                              shape=(k, self.size, self.size, 3))
+            for s in range(0, k, 4096):
+                small[s:s + 4096] = self.images[s:min(k, s + 4096)]
+            small.flush()
+            del small
+            self.images = None
+            (self._tmp / "images.tmp.npy").replace(self._tmp / "images.npy")
+        else:
+            self.images = None
+        names = self._filenames if self._filenames is not None else [f"{i:06d}" for i in range(k)]
+        if len(names) < k:
+            raise InvalidInputError(f"{len(names)} file names for {k} images")
+        atomic_write_json(self._tmp / "filenames.json", names[:k])
+        if self._attributes is not None:
+            atomic_save_npy(self._tmp / "attributes.npy", self._attributes[:k])
+            atomic_write_json(self._tmp / "attribute_names.json", self._attribute_names)
+        full = {"format": STORE_FORMAT, "size": self.size, "count": k,
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "test_fraction": DEFAULT_TEST_FRACTION, "split_seed": DEFAULT_SPLIT_SEED}
+        full.update(meta)
+        full["count"] = k
+        atomic_write_json(self._tmp / "meta.json", full)
+        self._finished = True
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        assert self._ctx is not None
+        self.images = None  # release the memmap before the rename
+        if exc_type is None and not self._finished:
+            exc_type, exc = InvalidInputError, InvalidInputError(
+                f"{self.out_dir}: store writer closed without finish(); nothing written")
+            self._ctx.__exit__(exc_type, exc, None)
+            raise exc
+        return bool(self._ctx.__exit__(exc_type, exc, tb))

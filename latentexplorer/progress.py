@@ -1,0 +1,84 @@
+"""One progress/cancel protocol for all long work (CLI bars and GUI workers use the same).
+
+Library functions take ``progress: ProgressReporter | None``; they call
+``progress.update(done, total, message)`` now and then and ``progress.raise_if_cancelled()``
+at safe points. The GUI worker builds a reporter whose ``on_update`` emits a Qt signal and
+whose cancel event is set by the Cancel button; the CLI uses :class:`TerminalProgress`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Callable
+
+from .errors import Cancelled
+
+UpdateFn = Callable[[int, int, str], None]
+
+
+class ProgressReporter:
+    """Progress sink with a cooperative cancel flag.
+
+    Parameters
+    ----------
+    on_update : callable(done, total, message), optional
+        Called on every :meth:`update`.
+    cancel_event : threading.Event, optional
+        When set, :meth:`raise_if_cancelled` raises :class:`Cancelled`.
+    """
+
+    def __init__(self, on_update: UpdateFn | None = None,
+                 cancel_event: threading.Event | None = None) -> None:
+        self._on_update = on_update
+        self.cancel_event = cancel_event or threading.Event()
+
+    def update(self, done: int, total: int, message: str = "") -> None:
+        if self._on_update is not None:
+            self._on_update(int(done), int(total), message)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled("cancelled by the user")
+
+
+class TerminalProgress(ProgressReporter):
+    """A text progress bar on stderr, redrawn at most ~10 times a second."""
+
+    def __init__(self, label: str = "", width: int = 30, stream=None) -> None:
+        super().__init__()
+        self.label = label
+        self.width = width
+        self.stream = stream or sys.stderr
+        self._last = 0.0
+        self._t0 = time.monotonic()
+
+    def update(self, done: int, total: int, message: str = "") -> None:
+        now = time.monotonic()
+        final = total > 0 and done >= total
+        if not final and now - self._last < 0.1:
+            return
+        self._last = now
+        frac = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+        filled = int(round(frac * self.width))
+        bar = "#" * filled + "-" * (self.width - filled)
+        elapsed = now - self._t0
+        eta = f" eta {elapsed / frac - elapsed:5.0f}s" if 0 < frac < 1 else f" {elapsed:5.1f}s"
+        text = f"\r{self.label} [{bar}] {done}/{total}{eta} {message}"
+        self.stream.write(text[:200].ljust(80))
+        if final:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def reset(self, label: str) -> None:
+        self.label = label
+        self._t0 = time.monotonic()
+        self._last = 0.0

@@ -1,0 +1,73 @@
+"""GUI test fixtures: a real tiny workspace (64 synthetic 16x16 faces, z_dim 4, 1 epoch).
+
+Built once per session under ``tmp_path_factory`` with the real APIs (StoreWriter,
+Workspace.create, models.training.train, Workspace.encode); every test that modifies it gets
+a copy (``tiny_workspace_copy``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentexplorer.models.config import ModelConfig
+
+TINY_MODEL = dict(image_size=16, z_dim=4, encoder_filters=(4, 8), encoder_kernels=(3, 3),
+                  encoder_strides=(2, 2), decoder_filters=(8, 3), decoder_kernels=(3, 3),
+                  decoder_strides=(2, 2))
+N_IMAGES = 64
+
+
+def tiny_model_config(**overrides) -> ModelConfig:
+    return ModelConfig.from_preset("case1", **{**TINY_MODEL, **overrides})
+
+
+def write_tiny_store(path: Path, n: int = N_IMAGES, size: int = 16, seed: int = 0) -> Path:
+    """A store of ``n`` synthetic faces with the generator's factors as attributes."""
+    from latentexplorer.data.store import StoreWriter
+    from latentexplorer.data.synth import FACTOR_NAMES, generate_faces
+
+    images, factors = generate_faces(n, size=size, seed=seed)
+    with StoreWriter(path, n, size) as w:
+        w.images[:] = images
+        w.set_filenames([f"synth_{i:03d}.png" for i in range(n)])
+        w.set_attributes(factors.astype(np.float32), list(FACTOR_NAMES))
+        w.finish({"source": "synthetic", "preset": "synthetic"})
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_workspace(tmp_path_factory) -> Path:
+    """Path of a trained (1 epoch) and encoded tiny workspace. Treat as read-only."""
+    from latentexplorer.models.training import train
+    from latentexplorer.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("tinyws")
+    store = write_tiny_store(root / "faces")
+    ws = Workspace.create(root / "workspace", store, tiny_model_config(),
+                          training={"epochs": 1, "batch_size": 32, "seed": 0})
+    train(ws, 1)
+    ws.encode(batch_size=64)
+    return ws.path
+
+
+@pytest.fixture
+def tiny_workspace_copy(tiny_workspace, tmp_path) -> Path:
+    """A private copy of the tiny workspace (for tests that write gui_state.json etc.)."""
+    dst = tmp_path / "workspace"
+    shutil.copytree(tiny_workspace, dst)
+    return dst
+
+
+@pytest.fixture
+def isolated_settings(tmp_path, monkeypatch):
+    """QSettings redirected into tmp_path (no writes to the real home folder)."""
+    from latentexplorer.gui import settings
+
+    monkeypatch.setenv(settings.ENV_VAR, str(tmp_path / "settings.ini"))
+    settings.set_settings_path(tmp_path / "settings.ini")
+    yield tmp_path / "settings.ini"
+    settings.set_settings_path(None)

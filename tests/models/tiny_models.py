@@ -1,0 +1,36 @@
+"""Helpers shared by the model tests: tiny configs and stores (2 CPU cores: keep them small)."""
+
+from pathlib import Path
+
+import numpy as np
+
+from latentexplorer.data.store import StoreWriter
+from latentexplorer.models.config import ModelConfig
+
+TINY = dict(image_size=16, z_dim=4, encoder_filters=(4, 8), encoder_kernels=(3, 3),
+            encoder_strides=(2, 2), decoder_filters=(8, 3), decoder_kernels=(3, 3),
+            decoder_strides=(2, 2))
+
+
+def tiny_config(kind: str = "ae", **overrides) -> ModelConfig:
+    """A 16x16, z_dim 4 model with two conv layers each side (builds and trains in milliseconds)."""
+    return ModelConfig.from_preset("case1", kind=kind, **{**TINY, **overrides})
+
+
+def face_like_images(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """uint8 (n, size, size, 3): a coloured disc on a coloured background (learnable structure)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    cx, cy = rng.uniform(0.3, 0.7, (2, n, 1, 1))
+    r = rng.uniform(0.15, 0.35, (n, 1, 1))
+    disc = ((xx - cx) ** 2 + (yy - cy) ** 2 < r ** 2)[..., None]
+    fg, bg = rng.uniform(0, 1, (2, n, 1, 1, 3))
+    return (np.where(disc, fg, bg) * 255).astype(np.uint8)
+
+
+def make_store(path: Path, n: int = 64, size: int = 16, seed: int = 0) -> Path:
+    with StoreWriter(path, n, size) as w:
+        w.images[:] = face_like_images(n, size, seed)
+        w.set_attributes(np.arange(n, dtype=np.float32)[:, None], ["index"])
+        w.finish({"source": "test", "preset": "synthetic"})
+    return path

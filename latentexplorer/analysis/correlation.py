@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ._validation import (DEFAULT_CHUNK_ROWS, check_chunk_size, check_matrix, iter_chunks)
 
-__all__ = ["mean_and_covariance", "correlation_matrix", "DEFAULT_THRESHOLDS", "counts_over",
+__all__ = ["CoMoments", "co_moments", "mean_and_covariance", "correlation_matrix", "DEFAULT_THRESHOLDS", "counts_over",
            "pairs_over", "strongest_pair"]
 
 DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -47,6 +47,51 @@ def _streamed(z, chunk_size):
         mean += delta * (nb / tot)
         n = tot
     return n, mean, comom, zmin == zmax
+
+
+class CoMoments:
+    """Streamed first and second moments of the components (one pass over the data).
+
+    Attributes
+    ----------
+    n : int
+    mean : ndarray of shape (z_dim,)
+    comoment : ndarray of shape (z_dim, z_dim)
+        ``Σ (x − mean)(x − mean)ᵀ`` in float64.
+    constant : ndarray of shape (z_dim,), bool
+        Components whose values are all identical (exact, from min == max).
+    """
+
+    def __init__(self, n, mean, comoment, constant):
+        self.n, self.mean, self.comoment, self.constant = int(n), mean, comoment, constant
+
+    def covariance(self, ddof: int = 1) -> np.ndarray:
+        if self.n - ddof <= 0:
+            raise InvalidInputError(f"covariance: needs more than {ddof} point(s), got {self.n}")
+        return self.comoment / (self.n - ddof)
+
+    def correlation(self) -> np.ndarray:
+        """Pearson correlation matrix (constant components: 0 off the diagonal)."""
+        var = np.diag(self.comoment).copy()
+        ok = ~self.constant & (var > 0)
+        scale = np.where(ok, 1.0 / np.sqrt(np.where(ok, var, 1.0)), 0.0)
+        r = self.comoment * scale[:, None]
+        r *= scale[None, :]
+        r = 0.5 * (r + r.T)
+        np.clip(r, -1.0, 1.0, out=r)
+        np.fill_diagonal(r, 1.0)
+        return r
+
+
+def co_moments(z, *, chunk_size: int = DEFAULT_CHUNK_ROWS) -> CoMoments:
+    """One streamed pass: mean, co-moment matrix and constant components (see module doc).
+
+    Share the result between :meth:`CoMoments.correlation` and
+    :meth:`~latentexplorer.analysis.pca.LatentPCA.fit_moments` to read the data only once.
+    """
+    chunk_size = check_chunk_size(chunk_size)
+    z = check_matrix(z, chunk_size=chunk_size)
+    return CoMoments(*_streamed(z, chunk_size))
 
 
 def mean_and_covariance(z, *, ddof: int = 1, chunk_size: int = DEFAULT_CHUNK_ROWS):
@@ -89,15 +134,7 @@ def correlation_matrix(z, *, chunk_size: int = DEFAULT_CHUNK_ROWS) -> np.ndarray
     """
     chunk_size = check_chunk_size(chunk_size)
     z = check_matrix(z, min_rows=2, chunk_size=chunk_size)
-    _, _, comom, constant = _streamed(z, chunk_size)
-    var = np.diag(comom).copy()
-    scale = np.where(constant | (var <= 0), 0.0, 1.0 / np.sqrt(np.where(var > 0, var, 1.0)))
-    r = comom * scale[:, None]
-    r *= scale[None, :]
-    r = 0.5 * (r + r.T)
-    np.clip(r, -1.0, 1.0, out=r)
-    np.fill_diagonal(r, 1.0)
-    return r
+    return CoMoments(*_streamed(z, chunk_size)).correlation()
 
 
 def _check_r(r) -> np.ndarray:

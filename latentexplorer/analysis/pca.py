@@ -53,6 +53,13 @@ class LatentPCA:
     def fit(self, z, y=None) -> "LatentPCA":
         """Fit on all points.
 
+        With ``"covariance_eigh"`` the mean and covariance are streamed over row chunks in
+        float64 (:func:`~latentexplorer.analysis.correlation.mean_and_covariance`; no float64
+        or centred copy of the data, and no float32 cancellation in ``XᵀX − n·μμᵀ``) and
+        decomposed with :func:`numpy.linalg.eigh`; ``pca_`` is then a scikit-learn ``PCA``
+        carrying the same fitted attributes. Other solvers call scikit-learn directly on a
+        float64 copy (meant for small data, ``n_points < z_dim``).
+
         Parameters
         ----------
         z : ndarray of shape (n_points, z_dim), at least 2 points
@@ -74,20 +81,53 @@ class LatentPCA:
             raise InvalidInputError(f"svd_solver: unknown solver {solver!r}")
         if solver == "arpack" and k >= k_max:
             solver = "full"
-        pca = PCA(n_components=int(k), svd_solver=solver, random_state=self.random_state)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pca.fit(z)
+        if solver == "covariance_eigh":
+            from .correlation import co_moments
+            mean, var, components, total = _covariance_eigh(co_moments(z), int(k))
+            pca = PCA(n_components=int(k), svd_solver="covariance_eigh")
+            _fill_sklearn(pca, mean, var, components, total, n, d)
+        else:
+            pca = PCA(n_components=int(k), svd_solver=solver, random_state=self.random_state)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pca.fit(np.asarray(z, dtype=np.float64))
+            mean = pca.mean_.astype(np.float64)
+            components = pca.components_.astype(np.float64)
+            var = np.clip(np.nan_to_num(pca.explained_variance_.astype(np.float64)), 0.0, None)
+            total = float(np.sum(_total_variance(z)))
         self.pca_ = pca
-        self.components_ = pca.components_.astype(np.float64)
-        self.mean_ = pca.mean_.astype(np.float64)
-        var = np.clip(np.nan_to_num(pca.explained_variance_.astype(np.float64)), 0.0, None)
+        self.svd_solver_ = solver
+        self.components_ = components
+        self.mean_ = mean
         self.explained_variance_ = var
-        total = float(np.nan_to_num(np.sum(
-            _total_variance(z), dtype=np.float64)))
         self.explained_variance_ratio_ = var / total if total > 0 else np.zeros_like(var)
         self.std_ = np.sqrt(var)
         self.n_components_ = int(k)
         self.n_features_in_ = d
+        self.n_samples_ = n
+        return self
+
+    def fit_moments(self, moments) -> "LatentPCA":
+        """Fit from precomputed :class:`~latentexplorer.analysis.correlation.CoMoments`.
+
+        Same result as ``fit(z)`` with the ``"covariance_eigh"`` solver, without reading the
+        data again (``analyze_latents`` shares one pass between correlations and PCA).
+        """
+        n, d = moments.n, moments.mean.shape[0]
+        if n < 2:
+            raise InvalidInputError(f"moments: at least 2 points are needed, got {n}")
+        k_max = min(n, d)
+        k = self.n_components if self.n_components is not None else k_max
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= k_max:
+            raise InvalidInputError(f"n_components: expected an integer in 1..{k_max}, got {k!r}")
+        mean, var, components, total = _covariance_eigh(moments, int(k))
+        pca = PCA(n_components=int(k), svd_solver="covariance_eigh")
+        _fill_sklearn(pca, mean, var, components, total, n, d)
+        self.pca_ = pca
+        self.svd_solver_ = "covariance_eigh"
+        self.components_, self.mean_, self.explained_variance_ = components, mean, var
+        self.explained_variance_ratio_ = var / total if total > 0 else np.zeros_like(var)
+        self.std_ = np.sqrt(var)
+        self.n_components_, self.n_features_in_, self.n_samples_ = int(k), d, n
         return self
 
     # -- helpers ---------------------------------------------------------------------------
@@ -211,6 +251,35 @@ class LatentPCA:
         p = (base - self.mean_) @ w.T                        # (2,)
         z = base + (c - p) @ w
         return z[0] if one else z
+
+
+def _covariance_eigh(moments, k: int):
+    """Mean, top-k variances, components (sklearn sign convention) and total variance."""
+    mean, cov = moments.mean, moments.covariance(1)
+    lam, vec = np.linalg.eigh(cov)
+    order = np.argsort(lam)[::-1][:k]
+    var = np.clip(lam[order], 0.0, None)
+    comps = vec[:, order].T.copy()
+    # sklearn's svd_flip(v-based): the largest |entry| of every component is positive
+    big = np.argmax(np.abs(comps), axis=1)
+    comps *= np.sign(comps[np.arange(k), big])[:, None]
+    return mean, var, comps, float(np.trace(cov))
+
+
+def _fill_sklearn(pca: PCA, mean, var, comps, total, n, d) -> None:
+    """Give a scikit-learn PCA the fitted attributes (so ``pca_.transform`` etc. work)."""
+    k = comps.shape[0]
+    pca.mean_ = mean
+    pca.components_ = comps
+    pca.explained_variance_ = var
+    pca.explained_variance_ratio_ = var / total if total > 0 else np.zeros_like(var)
+    pca.singular_values_ = np.sqrt(var * (n - 1))
+    pca.n_components_ = k
+    pca.n_samples_ = n
+    pca.n_features_in_ = d
+    pca.noise_variance_ = float(max(total - var.sum(), 0.0) / (min(n, d) - k)) \
+        if k < min(n, d) else 0.0
+    pca._fit_svd_solver = "covariance_eigh"
 
 
 def _total_variance(z, chunk_size: int = DEFAULT_CHUNK_ROWS) -> np.ndarray:

@@ -18,8 +18,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..fileio import atomic_save_npy, atomic_write_json, load_npy
 from ._validation import check_matrix, check_nonnegative, check_positive
-from .correlation import (DEFAULT_THRESHOLDS, correlation_matrix, counts_over, pairs_over,
-                          strongest_pair)
+from .correlation import DEFAULT_THRESHOLDS, co_moments, counts_over, pairs_over, strongest_pair
 from .pca import LatentPCA
 from .radius import (normal_radius_theory, radii, radius_histogram, radius_stats,
                      uniform_radius_theory)
@@ -123,7 +122,8 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
     step += 1
 
     _step(progress, step, total, "correlation matrix")
-    corr = correlation_matrix(z)
+    moments = co_moments(z)               # one streamed pass shared with the PCA
+    corr = moments.correlation()
     results["correlation"] = corr
     cnt = counts_over(corr, thresholds)
     strongest = strongest_pair(corr)
@@ -135,7 +135,8 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
     step += 1
 
     _step(progress, step, total, "PCA")
-    pca = LatentPCA(random_state=random_state).fit(z)
+    pca = LatentPCA(random_state=random_state)
+    pca = pca.fit_moments(moments) if n >= d else pca.fit(z)
     results["pca"] = pca
     ratio = pca.explained_variance_ratio_
     summary["pca"] = {"explained_variance_ratio": ratio.tolist(),

@@ -60,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
         if any(v is not None for v in (args.mu, args.logvar, args.attributes)):
             raise InvalidInputError("--mu/--logvar/--attributes go with --latents; a workspace "
                                     "provides its own")
-        from ..workspace import Workspace
+        try:
+            from ..workspace import Workspace
+        except ImportError as exc:
+            raise InvalidInputError(f"--workspace: workspace support is not available ({exc}); "
+                                    "use --latents FILE.npy") from None
         source = Workspace.open(args.workspace)
         out = args.out or Path(args.workspace) / "results" / "analysis"
     else:

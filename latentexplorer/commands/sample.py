@@ -127,11 +127,30 @@ def _write_grid(ctx: _Context, method: str, params: dict, *, n: int, seed: int, 
                         None if scores is None else scores["summary"])
 
 
+_CONTEXT_CACHE: dict = {}
+
+
+def _context(ws, scores: bool) -> _Context:
+    """The last context, reused while the same workspace, model and latents are asked for
+    (several grids in a row load the decoder and build the scorer once)."""
+    meta = Path(ws.latents_dir) / "meta.json"
+    try:
+        stamp = meta.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (str(Path(ws.path).resolve()), ws.model_fingerprint(), stamp, scores)
+    ctx = _CONTEXT_CACHE.get(key)
+    if ctx is None:
+        _CONTEXT_CACHE.clear()
+        ctx = _CONTEXT_CACHE[key] = _Context(ws, scores=scores)
+    return ctx
+
+
 def sample_to_grid(ws, method: str, params: dict, n: int = 28, seed: int = 0, *, out, sharpen: float = 0,
                    cols: int | None = 7, scale: int = 1, scores: bool = True) -> SampleResult:
     """Sample ``n`` vectors with ``method`` / ``params`` (e.g. ``{"b": 1.5}``, ``{"n_comp": 100,
     "sigma_level": 2.35, "fact": 0.7}``), decode them and write ``out`` (.png) + sidecar."""
-    ctx = _Context(ws, scores=scores)
+    ctx = _context(ws, scores)
     return _write_grid(ctx, method, params, n=n, seed=seed, out=Path(out), sharpen=sharpen, cols=cols,
                        scale=scale)
 
@@ -154,7 +173,7 @@ def radius_sweep(ws, method: str, values, *, n: int = 14, seed: int = 0, out_dir
         raise InvalidInputError("sweep: no values given")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx = _Context(ws, scores=scores)
+    ctx = _context(ws, scores)
     key = "b" if method == "uniform" else "sigma"
     data_r = np.linalg.norm(ctx.z.astype(np.float64), axis=1)
     entries = []
@@ -240,9 +259,9 @@ def _open(path):
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    ws = _open(args.workspace)
-    if str(args.out).lower().endswith(".png") is False:
+    if args.out.suffix.lower() != ".png":
         raise InvalidInputError(f"--out {args.out}: the grid file must end in .png")
+    ws = _open(args.workspace)
     params = sampler_params(args.method, b=args.b, sigma=args.sigma, center=args.center, n_comp=args.n_comp,
                             sigma_level=args.sigma_level, fact=args.fact, truncate=args.truncate,
                             points_per_axis=args.points_per_axis, z_dim=ws.model_config.z_dim)

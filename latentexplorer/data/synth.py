@@ -24,8 +24,8 @@ Factor ranges (all float32):
   ``light_direction`` -1 light from the image's left .. +1 from the right, ``head_tilt`` ±12 degrees)
 
 Correlations built in (as in real faces): hair and iris colour with skin tone, brow darkness with hair
-colour, mouth opening and eye squint with smile, hair length / beard / baldness / jaw with ``male``,
-lip colour with ``male``.
+colour, mouth opening and eye squint with smile, hair length / volume / beard / baldness / jaw and lip
+colour with ``male``.
 """
 
 from __future__ import annotations

@@ -23,26 +23,6 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 
-def _guard_bool_refcounts() -> None:
-    """Work around a PySide6 6.12 refcount bug on Python 3.11.
-
-    ``Signal.emit()`` returns ``Py_True`` without taking a reference, so every emit (pyqtgraph
-    emits many) drops one reference to ``True``; on Python < 3.12, where ``True`` is not
-    immortal, the interpreter then aborts with "bool_dealloc: deallocating True or False"
-    (at exit, or mid-run once the count reaches zero). Giving ``True`` and ``False`` a huge
-    extra reference count makes them effectively immortal, as they are on 3.12+.
-    """
-    import ctypes
-    import sys
-
-    if sys.version_info >= (3, 12) or getattr(_guard_bool_refcounts, "done", False):
-        return
-    for obj in (True, False):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-    _guard_bool_refcounts.done = True
-
-
-_guard_bool_refcounts()
 
 from ..fileio import atomic_write_bytes  # noqa: E402
 

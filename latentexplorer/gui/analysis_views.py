@@ -57,19 +57,25 @@ def component_task(params, reporter: ProgressReporter | None = None) -> dict:
 
 
 def radius_task(params, reporter: ProgressReporter | None = None) -> dict:
-    """Radii of ``params["z"]``: histogram (bin width ``params["bin_width"]``) and summary."""
+    """Radii of ``params["z"]``: histogram (bin width ``params["bin_width"]``) and summary, plus the
+    radii of ``params["samples"]`` (generated vectors) when given. ``params["cached"]``: an earlier
+    result for the same points (only the samples are then computed)."""
     from ..analysis.radius import radii, radius_histogram, radius_stats
 
-    if reporter is not None:
-        reporter.update(0, 2, "radii")
-    r = radii(params["z"])
-    if reporter is not None:
-        reporter.raise_if_cancelled()
-        reporter.update(1, 2, "radius histogram")
     bw = float(params.get("bin_width", 0.5))
-    edges, counts = radius_histogram(r, bin_width=bw)
-    out = {"edges": edges, "counts": counts, "stats": radius_stats(r, bin_width=bw),
-           "n_dim": int(params["z"].shape[1]), "bin_width": bw}
+    cached = params.get("cached")
+    if cached is not None and cached.get("bin_width") == bw:
+        out = {k: v for k, v in cached.items() if k != "sample_radii"}
+    else:
+        if reporter is not None:
+            reporter.update(0, 2, "radii")
+        r = radii(params["z"])
+        if reporter is not None:
+            reporter.raise_if_cancelled()
+            reporter.update(1, 2, "radius histogram")
+        edges, counts = radius_histogram(r, bin_width=bw)
+        out = {"edges": edges, "counts": counts, "stats": radius_stats(r, bin_width=bw),
+               "n_dim": int(params["z"].shape[1]), "bin_width": bw}
     samples = params.get("samples")
     if samples is not None and len(samples):
         out["sample_radii"] = radii(samples)
@@ -179,6 +185,18 @@ def _table(headers: list[str]) -> QTableWidget:
     return t
 
 
+def _value_brushes(values: np.ndarray, n_colors: int = 64) -> list:
+    """Viridis brushes for ``values``, quantised to ``n_colors`` shared QBrush objects (fast for
+    many points)."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    lo, hi = (float(v[finite].min()), float(v[finite].max())) if finite.any() else (0.0, 1.0)
+    t = np.where(finite, (v - lo) / (hi - lo) if hi > lo else 0.0, 0.0)
+    k = np.clip((t * (n_colors - 1)).round().astype(np.int64), 0, n_colors - 1)
+    lut = [pg.mkBrush(c) for c in pg.colormap.get("viridis").map(np.linspace(0, 1, n_colors), mode="qcolor")]
+    return [lut[i] for i in k]
+
+
 class _Tab(QWidget):
     """Base of a tab: knows the state and the runner, computes lazily when shown."""
 
@@ -226,6 +244,7 @@ class _Tab(QWidget):
 
     def _failed(self, message: str) -> None:
         self.message.setText(f"Error: {message}")
+        self.state.errorOccurred.emit(f"{self.title}: {message}")
 
     @property
     def busy(self) -> bool:
@@ -433,6 +452,7 @@ class RadiusTab(_Tab):
     def __init__(self, views) -> None:
         super().__init__(views)
         self.result: dict | None = None
+        self._result_z = None
         self.plot = _plot_widget("Radius distribution")
         self.bin_width = QComboBox()
         self.bin_width.addItems(["0.5", "0.05"])
@@ -477,14 +497,16 @@ class RadiusTab(_Tab):
             self.plot.getPlotItem().clear()
             self.message.setText("No z-points loaded")
             return
-        params = {"z": z, "bin_width": float(self.bin_width.currentText()),
-                  "samples": self.state.samples}
+        bw = float(self.bin_width.currentText())
+        cached = self.result if self.result is not None and self._result_z is z else None
+        params = {"z": z, "bin_width": bw, "samples": self.state.samples, "cached": cached}
         self._run(self.JOB, radius_task, params,
-                  lambda res, z=z: self._set_result(res) if self.state.z is z else None,
+                  lambda res, z=z: self._set_result(res, z) if self.state.z is z else None,
                   "computing radii …")
 
-    def _set_result(self, res: dict) -> None:
+    def _set_result(self, res: dict, z=None) -> None:
         self.result = res
+        self._result_z = z
         s = res["stats"]
         self.stats_label.setText(
             f"<b>{int(np.sum(res['counts'])):,}</b> points in {res['n_dim']} dims<br>"
@@ -713,7 +735,7 @@ class TsneTab(_Tab):
         self.plot.getPlotItem().setAspectLocked(True)
         self.scatter.sigClicked.connect(self._clicked)
         self.max_points = QSpinBox()
-        self.max_points.setRange(100, 500_000)
+        self.max_points.setRange(100, 100_000)
         self.max_points.setSingleStep(1000)
         self.max_points.setValue(5000)
         self.max_points.setToolTip("t-SNE of a random subset of at most this many points")
@@ -779,9 +801,7 @@ class TsneTab(_Tab):
         cb = self.state.color_by
         if attrs is not None and cb in self.state.attribute_names:
             v = np.asarray(attrs[idx, self.state.attribute_names.index(cb)], dtype=np.float64)
-            lo, hi = float(np.min(v)), float(np.max(v))
-            t = (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
-            brush = [pg.mkBrush(c) for c in pg.colormap.get("viridis").map(t, mode="qcolor")]
+            brush = _value_brushes(v)
         self.scatter.setData(emb[:, 0], emb[:, 1], data=idx, brush=brush)
         self.plot.getPlotItem().autoRange()
         self.message.setText(f"t-SNE of {len(idx):,} points" + (f", coloured by {cb}" if

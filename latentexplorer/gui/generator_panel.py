@@ -260,6 +260,7 @@ class GeneratorPanel(QWidget):
         self.runner = runner
         self.worker = None
         self.result: dict | None = None
+        self._setting_samples = False
         self._sampler_cache: tuple[tuple, Any] | None = None
         self._scorer_cache: tuple[tuple, Any] | None = None
         self._build()
@@ -367,7 +368,8 @@ class GeneratorPanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setToolTip("Summary of the last generated set")
-        form.addRow(self.status)
+        self.status.setMaximumWidth(320)
+        self.status.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         box.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Maximum)
         box.setMaximumWidth(320)
 
@@ -378,6 +380,7 @@ class GeneratorPanel(QWidget):
         lay = QHBoxLayout(self)
         left = QVBoxLayout()
         left.addWidget(box)
+        left.addWidget(self.status)
         left.addStretch(1)
         lay.addLayout(left)
         lay.addWidget(self.grid, 1)
@@ -460,6 +463,8 @@ class GeneratorPanel(QWidget):
                 and self.state.samples is r.get("state_samples"))
 
     def _samples_changed(self) -> None:
+        if self._setting_samples:
+            return
         if self.result is not None and self.state.samples is not self.result.get("state_samples"):
             # samples were replaced or cleared elsewhere: the grid no longer shows them
             self.result = None
@@ -514,14 +519,18 @@ class GeneratorPanel(QWidget):
 
     def _failed(self, message: str) -> None:
         self.status.setText(f"Error: {message}")
+        self.state.errorOccurred.emit(f"Generator: {message}")
 
     def _set_result(self, res: dict) -> None:
-        self.result = dict(res)
+        self._setting_samples = True
         try:
             self.state.set_samples(res["z"], res["info"])
         except InvalidInputError as exc:
             self._failed(str(exc))
             return
+        finally:
+            self._setting_samples = False
+        self.result = dict(res)
         self.result["state_samples"] = self.state.samples
         info = res["info"]
         text = (f"<b>{info['n']:,}</b> vectors ({info['generator']}), radius "

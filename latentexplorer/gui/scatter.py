@@ -184,6 +184,13 @@ class FastPointsItem(pg.GraphicsObject):
         p.drawPixmapFragments(*self._frags.drawargs(), self._pix)
 
 
+class _PassiveScatter(pg.ScatterPlotItem):
+    """A few marker points that never take mouse clicks (the plane below gets them)."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
+
+
 class _PlaneViewBox(pg.ViewBox):
     """ViewBox that turns left clicks and (Shift / path-mode) drags into plane actions."""
 
@@ -247,6 +254,7 @@ class LatentScatterWidget(pg.PlotWidget):
 
         self.image = pg.ImageItem()
         self.image.setZValue(-10)
+        self.image.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.addItem(self.image)
         self._bin_items: list[FastPointsItem] = []
 
@@ -255,16 +263,17 @@ class LatentScatterWidget(pg.PlotWidget):
                                                         style=Qt.PenStyle.DashLine))
         self.samples_item = FastPointsItem(color=(235, 110, 0, 255), size=9, symbol="x")
         self.path_curve = pg.PlotCurveItem(pen=pg.mkPen((170, 0, 170), width=2.5))
-        self.path_marks = pg.ScatterPlotItem(size=6, symbol="o", pen=None,
+        self.path_marks = _PassiveScatter(size=6, symbol="o", pen=None,
                                              brush=pg.mkBrush(170, 0, 170), pxMode=True)
-        self.origin_item = pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("k", width=2),
+        self.origin_item = _PassiveScatter(size=16, symbol="+", pen=pg.mkPen("k", width=2),
                                               brush=pg.mkBrush("k"), pxMode=True)
-        self.current_item = pg.ScatterPlotItem(size=15, symbol="o", pen=pg.mkPen("w", width=2),
+        self.current_item = _PassiveScatter(size=15, symbol="o", pen=pg.mkPen("w", width=2),
                                                brush=pg.mkBrush(220, 0, 0), pxMode=True)
         for z, it in ((10, self.conf_curve), (11, self.samp_curve), (15, self.samples_item),
                       (18, self.path_curve), (18, self.path_marks), (19, self.origin_item),
                       (20, self.current_item)):
             it.setZValue(z)
+            it.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the plane
             self.addItem(it)
 
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"),
@@ -371,8 +380,9 @@ class LatentScatterWidget(pg.PlotWidget):
             self.legend_label.setText(f"{self.state.n_points:,} z-points")
             return
         vals = np.asarray(values, dtype=np.float64)
+        is_density = label.startswith("density")
         uniq = np.unique(vals[: min(len(vals), 5000)])
-        binary = len(uniq) <= 2 and np.isin(vals, uniq).all()
+        binary = not is_density and len(uniq) <= 2 and bool(np.isin(vals, uniq).all())
         if binary:
             cmap = pg.colormap.get("CET-D1")
             lo, hi = float(uniq.min()), float(uniq.max())
@@ -380,7 +390,7 @@ class LatentScatterWidget(pg.PlotWidget):
             colours = [cmap.map(0.1, mode="qcolor"), cmap.map(0.9, mode="qcolor")]
             nbin = 2
         else:
-            cmap = pg.colormap.get("viridis") if label.startswith("density") else pg.colormap.get("CET-D1")
+            cmap = pg.colormap.get("viridis") if is_density else pg.colormap.get("CET-D1")
             lo, hi = np.percentile(vals, [1, 99]) if len(vals) > 10 else (vals.min(), vals.max())
             lo, hi = float(lo), float(max(hi, lo + 1e-9))
             nbin = N_COLOR_BINS
@@ -413,6 +423,7 @@ class LatentScatterWidget(pg.PlotWidget):
         while len(self._bin_items) < len(groups):
             it = FastPointsItem()
             it.setZValue(0)
+            it.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
             self.addItem(it)
             self._bin_items.append(it)
         total = sum(len(g) for g in groups)

@@ -199,9 +199,14 @@ class NearestIndex:
         """(index, Euclidean distance) of the data point nearest to ``v`` (z_dim,)."""
         v = np.asarray(v, dtype=np.float32).reshape(-1)
         if self.coords is None:
-            d2 = self._sq - 2.0 * (np.asarray(self.z, dtype=np.float32) @ v) + float(v @ v)
-            i = int(np.argmin(d2))
-            return i, float(np.sqrt(max(d2[i], 0.0)))
+            d2 = self._sq - 2.0 * (np.asarray(self.z, dtype=np.float32) @ v)
+            # the expansion loses precision near 0: re-rank the best few exactly
+            k = min(8, self.n)
+            cand = np.argpartition(d2, k - 1)[:k] if k < self.n else np.arange(self.n)
+            diff = np.asarray(self.z[np.sort(cand)], dtype=np.float64) - v
+            exact = np.einsum("ij,ij->i", diff, diff)
+            j = int(np.argmin(exact))
+            return int(np.sort(cand)[j]), float(np.sqrt(exact[j]))
         dv = v - self._mean
         cv = dv @ self._w
         rv = float(np.sqrt(max(float(dv @ dv) - float(cv @ cv), 0.0)))
@@ -215,7 +220,7 @@ class NearestIndex:
                 part = np.argpartition(bound, m - 1)[:m] if m < self.n else np.arange(self.n)
                 order = part[np.argsort(bound[part])]
             cand = order
-            d = np.asarray(self.z[np.sort(cand)], dtype=np.float32) - v
+            d = np.asarray(self.z[np.sort(cand)], dtype=np.float64) - v
             d2 = np.einsum("ij,ij->i", d, d)
             j = int(np.argmin(d2))
             best_i, best_d2 = int(np.sort(cand)[j]), float(d2[j])
@@ -364,7 +369,7 @@ class AppState(QObject):
         self.samples, self.sample_info, self.path_points = None, {}, None
         self.workspaceChanged.emit()
         if self.runner is None:
-            result = load_workspace_data(ws, None)
+            result = load_workspace_data({"ws": ws}, None)
             self._on_loaded(result, saved)
         else:
             w = self.runner.start("load", load_workspace_data, {"ws": ws})

@@ -25,7 +25,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QMessageBox, QProgressBar, QPushButton, QSizePolicy,
+                               QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from ..errors import InvalidInputError
@@ -199,7 +199,8 @@ def training_task(params, reporter: ProgressReporter) -> dict:
 
     Parameters (mapping): ``ws`` (Workspace), ``epochs`` (target epoch count), ``resume`` (bool),
     ``bridge`` (:class:`TrainingBridge` or None), ``subset`` (indices into the dataset for the live
-    scatter or None), ``label_index`` (attribute column to colour by or None), ``encode`` (bool:
+    scatter or None), ``reference`` (the :class:`StableProjector` reference of the projection shown
+    before training, or None), ``label_index`` (attribute column to colour by or None), ``encode`` (bool:
     encode the whole dataset at the end, default True).
 
     Returns ``{"history": list of rows, "latents": Latents or None}``.
@@ -210,6 +211,9 @@ def training_task(params, reporter: ProgressReporter) -> dict:
     bridge = params.get("bridge")
     subset = params.get("subset")
     projector = StableProjector()
+    reference = params.get("reference")
+    if reference is not None:  # continue the basis the view shows (same subset of images)
+        projector.reference_ = np.array(reference, dtype=np.float64)
     images = None
     labels = None
     if subset is not None and len(subset) >= 3:
@@ -291,9 +295,11 @@ class LossCurves(QWidget):
         self.batch_points = []
         self._redraw()
 
-    def set_history(self, rows: list[dict]) -> None:
+    def set_history(self, rows: list[dict], keep_batches: bool = False) -> None:
+        """Show the per-epoch ``rows`` (batch-level points are dropped unless ``keep_batches``)."""
         self.rows = [dict(r) for r in rows if isinstance(r, dict) and "epoch" in r]
-        self.batch_points = []
+        if not keep_batches:
+            self.batch_points = []
         self._redraw()
 
     @Slot(object)
@@ -402,7 +408,9 @@ class TrainingView(QWidget):
         self.bridge.epochEnded.connect(self._on_epoch, Qt.QueuedConnection)
         self.subset_size = SUBSET_SIZE
         self._build()
+        self.projector = StableProjector()
         state.workspaceChanged.connect(self._on_workspace)
+        state.latentsChanged.connect(self._show_current_latents)
         self._on_workspace()
 
     # ------------------------------------------------------------------------------ layout
@@ -480,6 +488,10 @@ class TrainingView(QWidget):
         self._update_buttons()
 
     # ------------------------------------------------------------------------------ state
+    def kl_plot_visible(self) -> bool:
+        """Whether the KL plot is shown (hidden for AE histories, whose KL is 0)."""
+        return not self.curves.kl_plot.isHidden()
+
     @property
     def running(self) -> bool:
         return self.worker is not None and not self.worker.is_finished
@@ -513,8 +525,9 @@ class TrainingView(QWidget):
         self.kind.setCurrentText(cfg.kind)
         self.fact.setValue(float(cfg.fact))
         self.z_dim.setValue(int(cfg.z_dim))
-        if cfg.preset in ("case1", "case2"):
-            self.preset.setCurrentText(cfg.preset)
+        if self.preset.findText(cfg.preset) < 0:
+            self.preset.addItem(cfg.preset)
+        self.preset.setCurrentText(cfg.preset)
         try:
             self.epochs.setValue(max(int(ws.training.get("epochs", 24)), 1))
             rows = ws.history()
@@ -528,14 +541,24 @@ class TrainingView(QWidget):
         self._update_buttons()
 
     def model_config(self):
-        """The :class:`ModelConfig` the controls describe (image size of the workspace's data)."""
+        """The :class:`ModelConfig` the controls describe.
+
+        The workspace's config with kind, z_dim and fact replaced (its other settings, e.g. a
+        custom architecture, are kept); a different preset starts from that preset's layers.
+        """
         from ..models.config import ModelConfig
 
         ws = self.state.workspace
-        size = ws.model_config.image_size if ws is not None else 96
-        return ModelConfig.from_preset(self.preset.currentText(), kind=self.kind.currentText(),
-                                       z_dim=int(self.z_dim.value()), fact=float(self.fact.value()),
-                                       image_size=size)
+        changes = {"kind": self.kind.currentText(), "z_dim": int(self.z_dim.value())}
+        if changes["kind"] == "vae":
+            changes["fact"] = float(self.fact.value())
+        if ws is None:
+            return ModelConfig.from_preset(self.preset.currentText(), **changes)
+        base = ws.model_config
+        if self.preset.currentText() != base.preset and self.preset.currentText() in ("case1", "case2"):
+            return ModelConfig.from_preset(self.preset.currentText(), image_size=base.image_size,
+                                           activation=base.activation, loss=base.loss, **changes)
+        return base.replace(**changes)
 
     # ------------------------------------------------------------------------------ actions
     def start_training(self, resume: bool = False):
@@ -547,10 +570,11 @@ class TrainingView(QWidget):
         ws = self.state.workspace
         if ws is None or self.running:
             return None
+        epochs = int(self.epochs.value())
         try:
             if not resume:
                 ws = self._workspace_for_start(ws)
-            epochs = int(self.epochs.value())
+                self.epochs.setValue(epochs)  # opening a new workspace resets the controls
             if resume and ws.checkpoint_epoch >= epochs:
                 raise InvalidInputError(f"the model already has {ws.checkpoint_epoch} epochs; "
                                         f"raise 'Epochs' above that to resume")
@@ -562,9 +586,15 @@ class TrainingView(QWidget):
             return None
         if not resume:
             self.curves.clear()
-        self.scatter.clear_points()
+        reference = None
+        if resume and self.projector.reference_ is not None and subset is not None \
+                and self.projector.reference_.shape[0] == len(subset):
+            reference = self.projector.reference_.copy()
         params = {"ws": ws, "epochs": epochs, "resume": resume, "bridge": self.bridge,
-                  "subset": subset, "label_index": None, "encode": True}
+                  "subset": subset, "reference": reference, "label_index": self._label_index(ws),
+                  "encode": True}
+        if reference is None:
+            self.scatter.clear_points()
         self.worker = self.runner.start(self.JOB, training_task, params)
         self.worker.progress.connect(self._on_progress)
         self.worker.result.connect(self._on_result)
@@ -602,11 +632,45 @@ class TrainingView(QWidget):
         self.status.setText(f"New workspace {candidate}")
         return new
 
-    def _subset(self, ws) -> np.ndarray | None:
+    def _label_index(self, ws) -> int | None:
+        """Attribute column the live scatter is coloured by (the scatter's colour-by), or None."""
+        names = list(getattr(self.state, "attribute_names", []) or [])
+        cb = getattr(self.state, "color_by", None)
+        return names.index(cb) if cb in names else None
+
+    def _show_current_latents(self) -> None:
+        """Show the fixed subset of the loaded z-points (the start of the live picture)."""
+        if self.running:
+            return
+        st = self.state
+        ws = st.workspace
+        if st.z is None or ws is None:
+            return
+        n = st.z.shape[0]
+        subset = self._subset(ws, n)
+        if subset is None:
+            return
         try:
-            n = ws.dataset().n
+            self.projector.reset()
+            xy = self.projector.project(np.asarray(st.z[subset]))
         except InvalidInputError:
-            return None
+            return
+        labels = None
+        li = self._label_index(ws)
+        if li is not None and st.attributes is not None:
+            labels = np.asarray(st.attributes[subset, li], dtype=np.float32)
+        self.scatter.clear_points()
+        self.scatter.set_projection(xy, labels=labels)
+        epoch = ws.checkpoint_epoch if ws is not None else 0
+        self.scatter.setTitle(f"Fixed subset ({len(subset)} images), encoding of epoch {epoch}",
+                              color="k", size="10pt")
+
+    def _subset(self, ws, n: int | None = None) -> np.ndarray | None:
+        if n is None:
+            try:
+                n = ws.dataset().n
+            except InvalidInputError:
+                return None
         k = min(self.subset_size, n)
         if k < 3:
             return None
@@ -637,7 +701,7 @@ class TrainingView(QWidget):
     def _on_result(self, result: dict) -> None:
         rows = result.get("history") or []
         if rows:
-            self.curves.set_history(rows)
+            self.curves.set_history(rows, keep_batches=True)
         latents = result.get("latents")
         ws = self.state.workspace
         if latents is not None and ws is not None:
@@ -651,6 +715,7 @@ class TrainingView(QWidget):
         self._update_buttons()
 
     def _error(self, message: str) -> None:
+        """Show ``message`` in the status line and, through ``state.errorOccurred``, in the main
+        window's error dialog."""
         self.status.setText(f"Error: {message}")
-        if self.isVisible():
-            QMessageBox.warning(self, "Training", message)
+        self.state.errorOccurred.emit(f"Training: {message}")

@@ -99,16 +99,10 @@ class LabeledSlider(QWidget):
             self.valueCommitted.emit(v)
 
 
-def show_error(parent: QWidget | None, title: str, message: str, details: str | None = None) -> None:
-    """Modal error dialog (never raises)."""
+def show_error(parent: QWidget | None, title: str, message: str) -> None:
+    """Modal warning dialog (``QMessageBox.warning``); never raises."""
     try:
-        box = QMessageBox(parent)
-        box.setIcon(QMessageBox.Warning)
-        box.setWindowTitle(title)
-        box.setText(message)
-        if details:
-            box.setDetailedText(details)
-        box.exec()
+        QMessageBox.warning(parent, title, message)
     except Exception:  # noqa: BLE001
         log.exception("could not show error dialog: %s", message)
 
@@ -127,7 +121,7 @@ def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
             show_error(parent_getter(), "LatentExplorer", str(exc))
         else:
             show_error(parent_getter(), "LatentExplorer: unexpected error",
-                       f"{exc_type.__name__}: {exc}", text)
+                       f"{exc_type.__name__}: {exc}\n\n(the details are in the log)")
 
     sys.excepthook = hook
 

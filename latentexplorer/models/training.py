@@ -75,13 +75,21 @@ class TrainingCallback(keras.callbacks.Callback):
         self.steps = steps
         self.val_steps = val_steps
         self.epoch = 0
+        self.epoch_start = self.last_batch_end = 0.0
         self.cancelled = False
         self.stop_reason: str | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
+        self.epoch_start = self.last_batch_end = time.perf_counter()
+
+    @property
+    def train_seconds(self) -> float:
+        """Wall time from the epoch start to the end of its last batch (excludes fit's tear-down)."""
+        return self.last_batch_end - self.epoch_start
 
     def on_train_batch_end(self, batch, logs=None):
+        self.last_batch_end = time.perf_counter()
         logs = logs or {}
         loss = float(logs.get("total_loss", float("nan")))
         steps = self.steps or (self.params or {}).get("steps") or 0
@@ -233,8 +241,10 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
             progress.raise_if_cancelled()
         ds = make_dataset(store, train_idx, batch_size, shuffle=True, seed=epoch_seed(seed, epoch))
         t0 = time.perf_counter()
-        fit = model.fit(ds, initial_epoch=epoch, epochs=epoch + 1, callbacks=[cb], verbose=0)
-        train_seconds = time.perf_counter() - t0
+        # shuffle=False: the dataset is already shuffled per epoch (Keras would only warn).
+        fit = model.fit(ds, initial_epoch=epoch, epochs=epoch + 1, callbacks=[cb], verbose=0,
+                        shuffle=False)
+        train_seconds = cb.train_seconds or (time.perf_counter() - t0)
         if cb.stop_reason:
             raise diverged(epoch + 1, cb.stop_reason)
         if cb.cancelled:

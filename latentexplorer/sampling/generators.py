@@ -152,9 +152,10 @@ class GridSampler(Generator):
             digits = len(str(size)) - 1
             raise InvalidInputError(
                 f"grid: {ppa} points per axis in {z_dim} dimensions would need {ppa}^{z_dim} "
-                f"~ 1e{digits} vectors (limit {MAX_GRID_POINTS:.0e}). A grid grows exponentially with "
-                "the number of latent dimensions, so it cannot cover a 256-dimensional latent space; "
-                "use a statistical generator (uniform, normal, mvn, ellipse) instead")
+                f"~ 1e{digits} vectors (limit {MAX_GRID_POINTS:,}). A grid grows exponentially with "
+                f"the number of latent dimensions (3 values per axis in 256 dimensions are ~1e122 "
+                f"points), so it cannot cover a {z_dim}-dimensional latent space; use a statistical "
+                "generator (uniform, normal, mvn, ellipse) instead")
         self.z_dim_ = z_dim
         self.n_grid_ = size
         self.axis_values_ = np.linspace(-float(self.b), float(self.b), int(ppa))
@@ -485,6 +486,36 @@ class EllipseSampler(Generator):
         self.components_ = pca.components_.astype(np.float64)  # (k, z_dim), orthonormal rows
         self.sigma_ = sigma
         self.explained_variance_ratio_ = pca.explained_variance_ratio_
+        return self
+
+    def fit_from_pca(self, pca: Any) -> "EllipseSampler":
+        """Use an already fitted PCA (``mean_``, ``components_``, ``explained_variance_``, e.g.
+        ``analysis.pca.LatentPCA`` or scikit-learn's PCA) instead of fitting one on z-points;
+        keeps its first ``n_components`` axes (the GUI has the PCA of 200k points already)."""
+        _positive("sigma_level", self.sigma_level)
+        _positive("fact", self.fact)
+        try:
+            mean = np.asarray(pca.mean_, dtype=np.float64).reshape(-1)
+            comps = np.asarray(pca.components_, dtype=np.float64)
+            var = np.asarray(pca.explained_variance_, dtype=np.float64).reshape(-1)
+        except AttributeError:
+            raise InvalidInputError("pca: expected a fitted PCA with mean_, components_, "
+                                    "explained_variance_") from None
+        k = self.n_components
+        if comps.ndim != 2 or comps.shape[1] != mean.size or var.size != comps.shape[0]:
+            raise InvalidInputError(f"pca: inconsistent shapes {mean.shape}, {comps.shape}, {var.shape}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= comps.shape[0]:
+            raise InvalidInputError(
+                f"n_components: must be an integer in [1, {comps.shape[0]}] (components of the PCA), got {k!r}")
+        sigma = np.sqrt(np.maximum(var[:k], 0.0))
+        if np.any(sigma <= 0):
+            raise InvalidInputError("n_components: the PCA has zero-variance components among the kept ones")
+        self.z_dim_ = int(mean.size)
+        self.mean_ = mean
+        self.components_ = comps[:k]
+        self.sigma_ = sigma
+        ratio = getattr(pca, "explained_variance_ratio_", None)
+        self.explained_variance_ratio_ = None if ratio is None else np.asarray(ratio)[:k]
         return self
 
     @property

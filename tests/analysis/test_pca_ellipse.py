@@ -134,3 +134,14 @@ def test_degenerate_ellipse_and_planes():
     with pytest.raises(InvalidInputError, match="Ellipse"):
         fraction_inside(p, "x")
     assert isinstance(e, Ellipse)
+
+
+def test_fit_moments_equals_fit():
+    from latentexplorer.analysis.correlation import co_moments
+
+    z = _data()
+    a = LatentPCA().fit(z)
+    b = LatentPCA(n_components=4).fit_moments(co_moments(z, chunk_size=333))
+    assert np.allclose(a.components_[:4], b.components_, atol=1e-10)
+    assert np.allclose(a.explained_variance_ratio_[:4], b.explained_variance_ratio_)
+    assert np.allclose(b.pca_.transform(z), a.transform(z)[:, :4], atol=1e-8)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SIZE, Z_DIM, build_tiny_decoder
+from render_models import SIZE, Z_DIM, build_tiny_decoder
 from PIL import Image
 
 from latentexplorer.errors import InvalidInputError

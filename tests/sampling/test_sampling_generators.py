@@ -171,12 +171,14 @@ def test_ellipse_validation(points):
 
 def test_ellipse_100k_vectors_100_components_is_fast():
     """Budget: 100,000 vectors with n_comp = 100 in 256 dimensions well under a second
-    (asserted with slack for a shared CI machine; see tests/sampling/bench_ellipse.py)."""
+    (~0.25 s on an idle core; asserted with slack for a shared CI machine; numbers from
+    tests/sampling/bench_ellipse.py)."""
     z = _correlated_points(n=1500, z_dim=256, seed=2)
     s = EllipseSampler(n_components=100, sigma_level=2.35, fact=0.7).fit(z)
     s.sample(1000, 0)
-    best = min(_timed(lambda: s.sample(100_000, 1)) for _ in range(2))
-    assert best < 2.0, f"100k ellipse vectors took {best:.2f} s"
+    best = min(_timed(lambda: s.sample(100_000, 1)) for _ in range(3))
+    # the seeds' pairwise loop needs ~10 minutes for this; 3 s only guards against regressions
+    assert best < 3.0, f"100k ellipse vectors took {best:.2f} s"
 
 
 def _timed(fn):
@@ -280,3 +282,19 @@ def test_positive_parameters_validated(points):
         NormalSampler(sigma=-1).fit(points)
     with pytest.raises(InvalidInputError, match="b"):
         GridSampler(b=float("nan")).fit(points)
+
+
+def test_fit_from_an_existing_pca_equals_fit(points):
+    from sklearn.decomposition import PCA
+
+    pca = PCA().fit(points)
+    a = EllipseSampler(n_components=5).fit(points)
+    b = EllipseSampler(n_components=5).fit_from_pca(pca)
+    np.testing.assert_allclose(b.sigma_, a.sigma_, rtol=1e-6)
+    np.testing.assert_allclose(np.abs(b.components_ @ a.components_.T), np.eye(5), atol=1e-6)
+    v = b.sample_pca(500, 0)
+    assert not ellipse_condition_violations(v, b.half_axes_scaled_).any()
+    with pytest.raises(InvalidInputError, match="n_components"):
+        EllipseSampler(n_components=Z_DIM + 1).fit_from_pca(pca)
+    with pytest.raises(InvalidInputError, match="pca"):
+        EllipseSampler(n_components=2).fit_from_pca(object())

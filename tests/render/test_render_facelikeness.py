@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import build_linear_autoencoder
+from render_models import build_linear_autoencoder
 
 from latentexplorer.errors import InvalidInputError
 from latentexplorer.render.facelikeness import FaceLikenessScorer, nearest_mse, pool_images

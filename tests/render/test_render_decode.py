@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import SIZE, Z_DIM, build_tiny_encoder
+from render_models import SIZE, Z_DIM, build_tiny_encoder
 
 from latentexplorer.errors import Cancelled, InvalidInputError
 from latentexplorer.progress import ProgressReporter

@@ -19,6 +19,18 @@ import numpy as np
 from .errors import InvalidInputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _default_mode(path: Path, *, directory: bool) -> None:
+    """mkstemp/mkdtemp create private (0600/0700) entries; give them the usual umask mode."""
+    with contextlib.suppress(OSError):
+        os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -43,6 +55,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
+    _default_mode(tmp, directory=False)
     try:
         yield tmp
         with open(tmp, "rb+") as fh:
@@ -120,6 +133,7 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Ite
         raise InvalidInputError(f"{path}: already exists (choose another folder or pass overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    _default_mode(tmp, directory=True)
     try:
         yield tmp
         _fsync_dir(tmp)

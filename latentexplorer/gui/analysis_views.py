@@ -337,6 +337,10 @@ class ComponentsTab(_Tab):
         cs = st.get("component_stats")
         if cs is not None:
             self._set_stats(cs)
+        elif self.state.z is not None and self.state.stats is None \
+                and getattr(self.state, "runner", None) is not None:
+            # the state computes the statistics in its own job; analysisChanged brings them
+            self.message.setText("waiting for the component statistics …")
         elif self.state.z is not None:
             z = self.state.z
             self._run(self.JOB, component_task, {"z": z},

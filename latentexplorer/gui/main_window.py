@@ -337,6 +337,7 @@ class MainWindow(QMainWindow):
         self.state = AppState(runner=self.runner, parent=self)
         self._closing = False
         self._pending_training = False
+        self._failed: dict[str, str] = {}
 
         # --- central tabs
         self.scatter = LatentScatterWidget(self.state)
@@ -401,7 +402,8 @@ class MainWindow(QMainWindow):
         self.runner.progress.connect(self._on_progress)
         self.runner.busyChanged.connect(self._on_busy)
         self.runner.started.connect(lambda name, _w: self._status(f"{name}: started"))
-        self.runner.finished.connect(lambda name: self._status(f"{name}: done"))
+        self.runner.finished.connect(self._on_task_finished)
+        self.runner.error.connect(lambda name, msg: self._failed.__setitem__(name, msg))
         self.state.errorOccurred.connect(lambda msg: self.show_error("LatentExplorer", msg))
         self.state.workspaceChanged.connect(self._on_workspace)
         self.state.latentsChanged.connect(self._on_latents)
@@ -523,6 +525,10 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(busy)
         if not busy:
             self.progress.reset()
+
+    def _on_task_finished(self, name: str) -> None:
+        msg = self._failed.pop(name, None)
+        self._status(f"{name}: failed — {msg}" if msg else f"{name}: done")
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)

@@ -71,3 +71,41 @@ def isolated_settings(tmp_path, monkeypatch):
     settings.set_settings_path(tmp_path / "settings.ini")
     yield tmp_path / "settings.ini"
     settings.set_settings_path(None)
+
+
+# -- mouse (pyqtgraph reads clicks and drags from the view's viewport) --------------------------
+class _Mouse:
+    """Simulated clicks and drags in plane coordinates of a LatentScatterWidget."""
+
+    @staticmethod
+    def click(w, x, y, modifier=None):
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        pos = w.map_plane_to_widget(x, y)
+        QTest.mouseClick(w.viewport(), Qt.LeftButton, modifier or Qt.NoModifier, pos)
+
+    @staticmethod
+    def drag(w, points, modifier=None):
+        from PySide6.QtCore import QEvent, QPointF, Qt
+        from PySide6.QtGui import QMouseEvent
+        from PySide6.QtWidgets import QApplication
+
+        modifier = Qt.ShiftModifier if modifier is None else modifier
+        vp = w.viewport()
+        pix = [QPointF(w.map_plane_to_widget(x, y)) for x, y in points]
+        glob = [QPointF(vp.mapToGlobal(p.toPoint())) for p in pix]
+
+        def send(kind, k, button, buttons):
+            QApplication.sendEvent(vp, QMouseEvent(kind, pix[k], glob[k], button, buttons, modifier))
+
+        send(QEvent.MouseButtonPress, 0, Qt.LeftButton, Qt.LeftButton)
+        for k in range(1, len(pix)):
+            send(QEvent.MouseMove, k, Qt.NoButton, Qt.LeftButton)
+        send(QEvent.MouseButtonRelease, len(pix) - 1, Qt.LeftButton, Qt.NoButton)
+        QApplication.processEvents()
+
+
+@pytest.fixture
+def mouse() -> _Mouse:
+    return _Mouse()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtTest import QTest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from latentexplorer.gui import scatter as scatter_mod
@@ -36,29 +34,6 @@ def widget(qtbot):
 def _sorted(a):
     a = np.asarray(a, dtype=np.float64)
     return a[np.lexsort(a.T[::-1])]
-
-
-# -- mouse helpers (pyqtgraph reads clicks and drags from the view's viewport) ------------------
-def click(w, x, y, modifier=Qt.NoModifier):
-    pos = w.map_plane_to_widget(x, y)
-    QTest.mouseClick(w.viewport(), Qt.LeftButton, modifier, pos)
-
-
-def drag(w, points, modifier=Qt.ShiftModifier):
-    vp = w.viewport()
-    pix = [QPointF(w.map_plane_to_widget(x, y)) for x, y in points]
-    glob = [QPointF(vp.mapToGlobal(p.toPoint())) for p in pix]
-
-    def send(kind, k, buttons):
-        ev = QMouseEvent(kind, pix[k], glob[k], Qt.LeftButton if kind != QEvent.MouseMove else Qt.NoButton,
-                         buttons, modifier)
-        QApplication.sendEvent(vp, ev)
-
-    send(QEvent.MouseButtonPress, 0, Qt.LeftButton)
-    for k in range(1, len(pix)):
-        send(QEvent.MouseMove, k, Qt.LeftButton)
-    send(QEvent.MouseButtonRelease, len(pix) - 1, Qt.NoButton)
-    QApplication.processEvents()
 
 
 # -----------------------------------------------------------------------------------------------
@@ -132,14 +107,14 @@ def test_sliders_move_the_ellipses(widget):
     np.testing.assert_allclose(samp2 - c, (samp1 - c) / 2, atol=1e-6)
 
 
-def test_click_moves_the_current_vector_in_the_plane(widget, qtbot):
+def test_click_moves_the_current_vector_in_the_plane(widget, qtbot, mouse):
     st = widget.state
     st.set_plane("latent", 1, 3)
     before = st.current.copy()
     (x0, x1), (y0, y1) = widget.getViewBox().viewRange()
     x, y = x0 + 0.3 * (x1 - x0), y0 + 0.6 * (y1 - y0)
     with qtbot.waitSignal(widget.planeClicked, timeout=2000):
-        click(widget, x, y)
+        mouse.click(widget, x, y)
     assert set(np.flatnonzero(st.current != before)) <= {1, 3}
     px, py = widget._pixel_size()
     assert abs(st.current[1] - x) <= 2 * px and abs(st.current[3] - y) <= 2 * py
@@ -147,12 +122,12 @@ def test_click_moves_the_current_vector_in_the_plane(widget, qtbot):
     assert (cx[0], cy[0]) == pytest.approx((st.current[1], st.current[3]))
 
 
-def test_ctrl_click_selects_the_nearest_data_point(widget, qtbot):
+def test_ctrl_click_selects_the_nearest_data_point(widget, qtbot, mouse):
     st = widget.state
     target = 17
     x, y = st.plane_points()[target]
     with qtbot.waitSignal(st.currentChanged, timeout=2000):
-        click(widget, float(x), float(y), Qt.ControlModifier)
+        mouse.click(widget, float(x), float(y), Qt.ControlModifier)
     assert st.current_index is not None
     # the chosen point lies under the click (another point may overlap it on screen)
     px, py = widget._pixel_size()
@@ -161,12 +136,12 @@ def test_ctrl_click_selects_the_nearest_data_point(widget, qtbot):
     np.testing.assert_array_equal(st.current, st.z[st.current_index])
 
 
-def test_shift_drag_draws_a_path(widget, qtbot):
+def test_shift_drag_draws_a_path(widget, qtbot, mouse):
     st = widget.state
     (x0, x1), (y0, y1) = widget.getViewBox().viewRange()
     pts = [(x0 + f * (x1 - x0), y0 + 0.5 * (y1 - y0)) for f in np.linspace(0.2, 0.8, 12)]
     with qtbot.waitSignal(st.pathChanged, timeout=2000):
-        drag(widget, pts)
+        mouse.drag(widget, pts)
     assert st.path_points is not None and len(st.path_points) >= 3
     assert st.path_points[0, 0] == pytest.approx(pts[0][0], rel=0.05, abs=0.05 * (x1 - x0))
     assert st.path_points[-1, 0] == pytest.approx(pts[-1][0], rel=0.05, abs=0.05 * (x1 - x0))
@@ -174,13 +149,13 @@ def test_shift_drag_draws_a_path(widget, qtbot):
     assert len(px) == len(st.path_points)
 
 
-def test_path_mode_clicks_add_waypoints(widget):
+def test_path_mode_clicks_add_waypoints(widget, mouse):
     st = widget.state
     widget.set_path_mode(True)
     (x0, x1), (y0, y1) = widget.getViewBox().viewRange()
     before = st.current.copy()
     for f in (0.2, 0.5, 0.8):
-        click(widget, x0 + f * (x1 - x0), y0 + f * (y1 - y0))
+        mouse.click(widget, x0 + f * (x1 - x0), y0 + f * (y1 - y0))
     assert st.path_points.shape == (3, 2)
     np.testing.assert_array_equal(st.current, before)  # waypoints do not move the current point
 

@@ -4,11 +4,12 @@ import time
 
 import numpy as np
 import pytest
-from render_models import SIZE, Z_DIM, build_tiny_encoder
 
 from latentexplorer.errors import Cancelled, InvalidInputError
 from latentexplorer.progress import ProgressReporter
 from latentexplorer.render.decode import Decoder, Encoder, to_uint8
+
+SIZE, Z_DIM = 16, 8  # the tiny models of conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def test_decode_one_much_faster_than_predict(decoder, tiny_decoder):
     assert fast * 3 < slow, f"decode_one {fast * 1e3:.2f} ms vs predict {slow * 1e3:.2f} ms"
 
 
-def test_encoder_ae_and_vae(tiny_encoder):
+def test_encoder_ae_and_vae(tiny_encoder, tiny_vae_encoder):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (5, SIZE, SIZE, 3), dtype=np.uint8)
     enc = Encoder(tiny_encoder, batch_size=2)
@@ -85,7 +86,7 @@ def test_encoder_ae_and_vae(tiny_encoder):
     assert enc.kind == "ae" and z.shape == (5, Z_DIM) and z.dtype == np.float32
     np.testing.assert_allclose(z, tiny_encoder(images.astype(np.float32) / 255).numpy(), atol=1e-5)
     np.testing.assert_allclose(enc.encode(images.astype(np.float32) / 255), z, atol=1e-5)
-    vae_model = build_tiny_encoder(vae=True)
+    vae_model = tiny_vae_encoder
     vae = Encoder(vae_model)
     assert vae.kind == "vae"
     mu = vae_model(images.astype(np.float32) / 255)[0].numpy()

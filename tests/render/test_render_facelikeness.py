@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from render_models import build_linear_autoencoder
 
 from latentexplorer.errors import InvalidInputError
 from latentexplorer.render.facelikeness import FaceLikenessScorer, nearest_mse, pool_images
@@ -19,11 +18,6 @@ def test_pool_and_nearest_neighbour_match_brute_force():
     brute = ((q[:, None, :] - r[None, :, :]) ** 2).mean(axis=2)
     np.testing.assert_allclose(best, brute.min(axis=1), rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(idx, brute.argmin(axis=1))
-
-
-@pytest.fixture(scope="module")
-def linear():
-    return build_linear_autoencoder()
 
 
 @pytest.fixture(scope="module")

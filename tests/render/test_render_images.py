@@ -4,13 +4,14 @@ import json
 
 import numpy as np
 import pytest
-from render_models import SIZE, Z_DIM, build_tiny_decoder
 from PIL import Image
 
 from latentexplorer.errors import InvalidInputError
 from latentexplorer.render.decode import Decoder
 from latentexplorer.render.images import (grid_shape, load_sidecar, make_grid, redecode_sidecar,
                                           render_sidecar_grid, save_grid, sharpen, weights_fingerprint)
+
+SIZE, Z_DIM = 16, 8  # the tiny models of conftest.py
 
 
 def _images(n=6, seed=0):
@@ -61,8 +62,8 @@ def test_grid_layout_scale_and_labels():
 
 
 @pytest.fixture(scope="module")
-def decoder():
-    return Decoder(build_tiny_decoder(seed=3))
+def decoder(decoder_factory):
+    return Decoder(decoder_factory(3))
 
 
 def _write(tmp_path, decoder, sharpen_factor=0, name="grid.png"):
@@ -103,17 +104,17 @@ def test_redecode_reproduces_the_same_grid(tmp_path, decoder, factor):
                                   np.asarray(Image.open(path)))
 
 
-def test_redecode_refuses_another_decoder(tmp_path, decoder):
+def test_redecode_refuses_another_decoder(tmp_path, decoder, decoder_factory):
     _, sidecar, *_ = _write(tmp_path, decoder)
-    other = build_tiny_decoder(seed=4)
+    other = decoder_factory(4)
     other_fp = weights_fingerprint(other)
     assert other_fp != weights_fingerprint(decoder.model)
     with pytest.raises(InvalidInputError, match="decoder"):
         redecode_sidecar(sidecar, other, other_fp)
 
 
-def test_fingerprint_stable_and_sensitive():
-    a, b = build_tiny_decoder(seed=5), build_tiny_decoder(seed=5)
+def test_fingerprint_stable_and_sensitive(decoder_factory):
+    a, b = decoder_factory(5), decoder_factory(5)
     assert weights_fingerprint(a) == weights_fingerprint(b)
     assert len(weights_fingerprint(a)) == 16
     w = a.get_weights()

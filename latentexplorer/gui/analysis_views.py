@@ -739,7 +739,7 @@ class TsneTab(_Tab):
         self.plot.getPlotItem().setAspectLocked(True)
         self.scatter.sigClicked.connect(self._clicked)
         self.max_points = QSpinBox()
-        self.max_points.setRange(100, 100_000)
+        self.max_points.setRange(100, 50_000)
         self.max_points.setSingleStep(1000)
         self.max_points.setValue(5000)
         self.max_points.setToolTip("t-SNE of a random subset of at most this many points")
@@ -806,14 +806,14 @@ class TsneTab(_Tab):
         if attrs is not None and cb in self.state.attribute_names:
             v = np.asarray(attrs[idx, self.state.attribute_names.index(cb)], dtype=np.float64)
             brush = _value_brushes(v)
-        self.scatter.setData(emb[:, 0], emb[:, 1], data=idx, brush=brush)
+        self.scatter.setData(emb[:, 0], emb[:, 1], brush=brush)  # point i <-> indices[i]
         self.plot.getPlotItem().autoRange()
         self.message.setText(f"t-SNE of {len(idx):,} points" + (f", coloured by {cb}" if
                                                                  isinstance(brush, list) else ""))
 
     def _clicked(self, _item, points, *args) -> None:
-        if len(points):
-            self.show_point(int(points[0].data()))
+        if len(points) and self.result is not None:
+            self.show_point(int(self.result["indices"][points[0].index()]))
 
     def show_point(self, index: int) -> None:
         """Show the image of data point ``index`` and make its z-vector the current one."""

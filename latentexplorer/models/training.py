@@ -212,6 +212,11 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
         # Offset by the epoch so a resumed run is reproducible too.
         keras.utils.set_random_seed(int(seed) + done)
 
+    history = ws.history()
+    ws.write_history(history)  # drops rows of an epoch whose checkpoint was never committed
+    if done >= epochs:
+        return history
+
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         if done > 0:
@@ -220,11 +225,6 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
             model.optimizer.learning_rate = params["lr"]
         else:
             model = build_model(ws.model_config, learning_rate=params["lr"])
-
-    history = ws.history()
-    ws.write_history(history)  # drops rows of an epoch whose checkpoint was never committed
-    if done >= epochs:
-        return history
 
     steps = math.ceil(len(train_idx) / batch_size)
     val_ds = make_dataset(store, test_idx, batch_size, shuffle=False) if len(test_idx) else None

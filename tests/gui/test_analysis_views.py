@@ -129,6 +129,11 @@ def test_tsne_on_demand_and_click_selects_point(qtbot, views, state):
     assert state.current_index == idx
     np.testing.assert_array_equal(state.current, state.z[idx])
     assert tab.marker.data.size == 1
+    # a click on a scatter point maps back to its data point
+    spot = tab.scatter.points()[11]
+    with qtbot.waitSignal(state.currentChanged, timeout=2000):
+        tab.scatter.sigClicked.emit(tab.scatter, [spot], None)
+    assert state.current_index == int(tab.result["indices"][11])
 
 
 def test_kmeans_on_demand(views):

@@ -30,6 +30,14 @@ def register(subparsers) -> None:
                    help="replace an existing store at --out (only once the new one is complete)")
     p.set_defaults(handler=run)
 
+    m = subparsers.add_parser("merge", help="concatenate dataset stores of the same image size",
+                              description="Merge stores (e.g. two imported CelebA folders) into one; "
+                                          "attributes missing in a store become NaN (unknown).")
+    m.add_argument("stores", nargs="+", help="two or more store folders")
+    m.add_argument("--out", required=True, help="store folder to create")
+    m.add_argument("--overwrite", action="store_true", help="replace an existing store at --out")
+    m.set_defaults(handler=run_merge)
+
 
 def run(args: argparse.Namespace) -> int:
     from ..data.prepare import prepare_dataset
@@ -48,4 +56,13 @@ def run(args: argparse.Namespace) -> int:
     if len(report.skipped) > _LIST_SKIPPED:
         print(f"  ... and {len(report.skipped) - _LIST_SKIPPED} more skipped", file=sys.stderr)
     print(f"prepare: {report.summary()}")
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from ..data.merge import merge_stores
+    from ..progress import TerminalProgress
+
+    store = merge_stores(args.stores, args.out, overwrite=args.overwrite, progress=TerminalProgress("merge"))
+    print(f"merge: {store.n} images ({store.size}x{store.size}) from {len(args.stores)} stores -> {store.path}")
     return 0

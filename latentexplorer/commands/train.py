@@ -74,7 +74,7 @@ def _open_or_create(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import Cancelled
-    from ..models.training import train
+    from ..models.training import TrainingDivergedError, train
     from ..progress import TerminalProgress
 
     ws = _open_or_create(args)
@@ -91,9 +91,13 @@ def run(args: argparse.Namespace) -> int:
         history = train(ws, epochs, resume=args.resume, batch_size=args.batch_size,
                         progress=TerminalProgress("train"), verbose=True)
     except (KeyboardInterrupt, Cancelled):
-        print(f"\nstopped; checkpoint of epoch {ws.checkpoint_epoch} kept; resume with --resume",
-              file=sys.stderr)
+        done = ws.checkpoint_epoch
+        print("\nstopped; " + (f"checkpoint of epoch {done} kept; resume with --resume" if done else
+                               "no epoch completed, nothing saved"), file=sys.stderr)
         return 130
+    except TrainingDivergedError:
+        print(file=sys.stderr)  # end the progress bar's line before cli prints the error
+        raise
     last = history[-1] if history else None
     if last is not None:
         print(f"train: done, epoch {last['epoch']}, total loss {last['total_loss']:.1f} per image; "

@@ -150,6 +150,7 @@ class FaceView(QWidget):
         state.analysisChanged.connect(self.schedule)
         state.sharpenChanged.connect(self._on_sharpen_state)
         state.workspaceChanged.connect(self.schedule)
+        state.planeChanged.connect(self._update_title)
         self.schedule()
 
     # ------------------------------------------------------------------------------ updates
@@ -174,17 +175,7 @@ class FaceView(QWidget):
                 lab.setText("–")
             self.nearest_thumb.clear()
             return
-        # title
-        if st.current_index is not None and st.dataset is not None \
-                and 0 <= st.current_index < len(st.dataset.filenames):
-            self.title.setText(f"data point #{st.current_index} ({st.dataset.filenames[st.current_index]})")
-        elif st.current_index is not None:
-            self.title.setText(f"data point #{st.current_index}")
-        else:
-            kind, i, j = st.plane
-            c = st.plane_coords(v) if st.z is not None else np.zeros(2)
-            axes = (f"z[{i}], z[{j}]" if kind == "latent" else f"PC{i + 1}, PC{j + 1}")
-            self.title.setText(f"({axes}) = ({c[0]:.2f}, {c[1]:.2f})")
+        self._update_title()
         self.radius_label.setText(fmt_num(st.radius()))
         m = st.mahalanobis()
         self.maha_label.setText(fmt_num(m) if m is not None else "(PCA not ready)")
@@ -208,6 +199,26 @@ class FaceView(QWidget):
         self.decode_count += 1
         self._show_image()
         self.decoded.emit(self.last_image)
+
+    def _update_title(self) -> None:
+        st = self.state
+        v = st.current
+        if v is None:
+            self.title.setText("current z-vector")
+        elif st.current_index is not None and st.dataset is not None \
+                and 0 <= st.current_index < len(st.dataset.filenames):
+            self.title.setText(f"data point #{st.current_index} ({st.dataset.filenames[st.current_index]})")
+        elif st.current_index is not None:
+            self.title.setText(f"data point #{st.current_index}")
+        else:
+            kind, i, j = st.plane
+            try:
+                c = st.plane_coords(v)
+            except Exception:  # noqa: BLE001 -- PCA not ready
+                self.title.setText("current z-vector")
+                return
+            axes = (f"z[{i}], z[{j}]" if kind == "latent" else f"PC{i + 1}, PC{j + 1}")
+            self.title.setText(f"({axes}) = ({c[0]:.2f}, {c[1]:.2f})")
 
     def _show_image(self) -> None:
         if self.last_image is None:

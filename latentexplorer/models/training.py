@@ -231,10 +231,14 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
     cb = TrainingCallback(progress, epochs=epochs, steps=steps,
                           val_steps=math.ceil(len(test_idx) / batch_size))
 
+    def kept() -> str:
+        return f"checkpoint of epoch {done} kept" if done else "no epoch completed, nothing saved"
+
     def diverged(epoch: int, reason: str) -> TrainingDivergedError:
+        todo = "resume" if done else "train again"
         return TrainingDivergedError(
-            f"{reason}; checkpoint of epoch {done} kept in {ws.path} — lower the learning rate "
-            f"(now {params['lr']:g}) and resume", epoch, done)
+            f"{reason}; {kept()} in {ws.path} — lower the learning rate (now {params['lr']:g}) "
+            f"and {todo}", epoch, done)
 
     for epoch in range(done, epochs):
         if progress is not None:
@@ -248,7 +252,7 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
         if cb.stop_reason:
             raise diverged(epoch + 1, cb.stop_reason)
         if cb.cancelled:
-            raise Cancelled(f"training cancelled in epoch {epoch + 1}; checkpoint of epoch {done} kept")
+            raise Cancelled(f"training cancelled in epoch {epoch + 1}; {kept()}")
         row: dict = {"epoch": epoch + 1}
         row.update({k: float(fit.history[k][-1]) for k in LOSS_KEYS})
         if val_ds is not None:

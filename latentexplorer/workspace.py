@@ -90,10 +90,10 @@ class Latents:
 class Workspace:
     """One run's folder; see the module docstring for the layout."""
 
-    def __init__(self, path: Path, config: dict) -> None:
+    def __init__(self, path: Path, config: dict, model_config: ModelConfig) -> None:
         self.path = path
-        self.config = config
-        self.model_config: ModelConfig = config["_model_config"]
+        self.config = config  # the parsed config.json
+        self.model_config = model_config
 
     # ------------------------------------------------------------------ create / open
     @classmethod
@@ -147,8 +147,7 @@ class Workspace:
         except InvalidInputError as exc:
             raise InvalidInputError(f"{cfg_path}: {exc}") from None
         config["training"] = _check_training(dict(config["training"]), str(cfg_path))
-        config["_model_config"] = model_config
-        return cls(path, config)
+        return cls(path, config, model_config)
 
     # ------------------------------------------------------------------ paths and config
     @property
@@ -167,7 +166,7 @@ class Workspace:
         self._write_config()
 
     def _write_config(self) -> None:
-        atomic_write_json(self.path / CONFIG_FILE, {k: v for k, v in self.config.items() if not k.startswith("_")})
+        atomic_write_json(self.path / CONFIG_FILE, self.config)
 
     @property
     def model_dir(self) -> Path:

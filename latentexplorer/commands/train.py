@@ -87,9 +87,11 @@ def run(args: argparse.Namespace) -> int:
     if start >= epochs:
         print(f"train: already at epoch {start} of {epochs}; pass a larger --epochs to continue")
         return 0
+    progress = TerminalProgress("train")
     try:
-        history = train(ws, epochs, resume=args.resume, batch_size=args.batch_size,
-                        progress=TerminalProgress("train"), verbose=True)
+        # reset: each epoch's bar shows its own elapsed time and ETA
+        history = train(ws, epochs, resume=args.resume, batch_size=args.batch_size, progress=progress,
+                        on_epoch_end=lambda row: progress.reset("train"), verbose=True)
     except (KeyboardInterrupt, Cancelled):
         done = ws.checkpoint_epoch
         print("\nstopped; " + (f"checkpoint of epoch {done} kept; resume with --resume" if done else

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +71,9 @@ def render_screenshot(workspace: str | os.PathLike, out: str | os.PathLike,
         st.set_plane(*plane)
     if path and st.z is not None and st.path_points is None:
         e = st.confidence_ellipse(1.5)
-        if e is not None:
-            c, r, a = e.center, e.half_axes, e.angle
-            d = r[0] * __import__("numpy").array([__import__("math").cos(a), __import__("math").sin(a)])
-            st.set_path(__import__("numpy").array([c - d, c + d]))
+        if e is not None:  # along the major axis of the 1.5-sigma ellipse
+            d = e.half_axes[0] * np.array([math.cos(e.angle), math.sin(e.angle)])
+            st.set_path(np.array([e.center - d, e.center + d]))
     if st.current is not None:
         st.set_current(st.current, index=st.current_index)
     if tab:

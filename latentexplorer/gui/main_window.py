@@ -478,6 +478,9 @@ class MainWindow(QMainWindow):
         for k, name in enumerate(["Explorer", "Training", "Generator", "Analysis"]):
             self._action(v, f"{name} tab", lambda _=False, k=k: self.tabs.setCurrentIndex(k),
                          f"Ctrl+{k + 1}", f"Show the {name} tab")
+        self.act_legend = self._action(v, "Show legend", self.scatter.legend.setVisible, "Ctrl+G",
+                                       "Show the legend of the scatter's overlays", checkable=True)
+        self.act_legend.setChecked(True)
         v.addSeparator()
         v.addAction(self.face_dock.toggleViewAction())
         v.addAction(self.path_dock.toggleViewAction())

@@ -244,6 +244,7 @@ class LatentScatterWidget(pg.PlotWidget):
         self._rng = np.random.default_rng(0)
         self._subset: np.ndarray | None = None
         self._full_range: tuple[float, float, float, float] | None = None
+        self._setting_range = False
         self.last_update_ms: dict[str, float] = {}
 
         pi = self.getPlotItem()
@@ -259,7 +260,7 @@ class LatentScatterWidget(pg.PlotWidget):
         self._bin_items: list[FastPointsItem] = []
 
         self.conf_curve = pg.PlotCurveItem(pen=pg.mkPen((200, 30, 30), width=2))
-        self.samp_curve = pg.PlotCurveItem(pen=pg.mkPen((20, 140, 40), width=2,
+        self.samp_curve = pg.PlotCurveItem(pen=pg.mkPen((20, 20, 20), width=2,
                                                         style=Qt.PenStyle.DashLine))
         self.samples_item = FastPointsItem(color=(235, 110, 0, 255), size=9, symbol="x")
         self.path_curve = pg.PlotCurveItem(pen=pg.mkPen((170, 0, 170), width=2.5))
@@ -275,6 +276,15 @@ class LatentScatterWidget(pg.PlotWidget):
             it.setZValue(z)
             it.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the plane
             self.addItem(it)
+
+        self.legend = pg.LegendItem(offset=(-8, 6), labelTextSize="8pt",
+                                    brush=pg.mkBrush(255, 255, 255, 200), pen=pg.mkPen(200, 200, 200))
+        self.legend.setParentItem(self.getViewBox())
+        self.legend.addItem(self.conf_curve, "confidence ellipse (σ level)")
+        self.legend.addItem(self.samp_curve, "sampling ellipse (σ level × fact)")
+        self.legend.addItem(self.current_item, "current z-vector")
+        self.legend.addItem(self.origin_item, "origin z = 0")
+        self.legend.addItem(self.samples_legend_proxy(), "sampled vectors")
 
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"),
                                         interactive=False, width=12, colorMapMenu=False)
@@ -301,6 +311,11 @@ class LatentScatterWidget(pg.PlotWidget):
         state.samplesChanged.connect(self.refresh_samples)
         state.pathChanged.connect(self.refresh_path)
         self._on_latents()
+
+    def samples_legend_proxy(self):
+        """A marker for the legend that looks like the sampled vectors."""
+        return pg.ScatterPlotItem(size=9, symbol="x", pen=pg.mkPen((235, 110, 0), width=1.5),
+                                  brush=pg.mkBrush(235, 110, 0))
 
     # ---------------------------------------------------------------------------------- modes
     def set_snap_mode(self, on: bool) -> None:
@@ -341,9 +356,11 @@ class LatentScatterWidget(pg.PlotWidget):
         sub = pts if self._subset is None else pts[self._subset]
         self._full_range = robust_range(sub)
         x0, x1, y0, y1 = self._full_range
-        self.getViewBox().blockSignals(True)
-        self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-        self.getViewBox().blockSignals(False)
+        self._setting_range = True  # the density image is redrawn below, not by the range signal
+        try:
+            self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        finally:
+            self._setting_range = False
         values, label = self._colour_values(pts)
         if self.large:
             self._update_density_image()
@@ -439,7 +456,7 @@ class LatentScatterWidget(pg.PlotWidget):
                 it.hide()
 
     def _on_range_changed(self, *_):
-        if self.large and self.state.z is not None:
+        if self.large and self.state.z is not None and not self._setting_range:
             self._hist_timer.start()
 
     def _update_density_image(self) -> None:

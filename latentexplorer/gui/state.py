@@ -373,7 +373,8 @@ class AppState(QObject):
             self._on_loaded(result, saved)
         else:
             w = self.runner.start("load", load_workspace_data, {"ws": ws})
-            w.result.connect(lambda res, saved=saved: self._on_loaded(res, saved))
+            w.result.connect(lambda res, saved=saved, ws=ws:
+                             self._on_loaded(res, saved) if self.workspace is ws else None)
             w.error.connect(self.errorOccurred.emit)
 
     def _on_loaded(self, res: dict, saved: dict | None) -> None:

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..fileio import atomic_write_json, read_json
+from ..fileio import _default_mode, atomic_write_json, read_json
 from .autoencoder import AE, VAE, LatentAutoencoder  # noqa: F401  (registers the classes)
 from .config import ModelConfig
 
@@ -53,6 +53,7 @@ def _atomic_keras_save(obj: keras.Model, path: Path) -> None:
     os.close(fd)
     tmp = Path(tmp)
     try:
+        _default_mode(tmp, directory=False)  # mkstemp makes it 0600; use the umask like other files
         obj.save(tmp, overwrite=True)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())

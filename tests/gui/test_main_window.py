@@ -7,8 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from latentexplorer.gui.main_window import MainWindow
 

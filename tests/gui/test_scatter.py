@@ -46,6 +46,10 @@ def test_plotted_points_follow_the_plane(widget):
     expect = st.pca.transform(st.z)[:, [0, 1]]
     np.testing.assert_allclose(_sorted(widget.plotted_points()), _sorted(expect), atol=1e-4)
     assert widget.getPlotItem().getAxis("bottom").labelText == "PC 1"
+    # the axes follow the view (they must not keep the previous plane's range)
+    (x0, x1), (y0, y1) = widget.getViewBox().viewRange()
+    assert widget.getPlotItem().getAxis("bottom").range == pytest.approx([x0, x1])
+    assert widget.getPlotItem().getAxis("left").range == pytest.approx([y0, y1])
 
 
 def test_colour_by_attribute_uses_few_shared_styles(widget):

@@ -5,3 +5,5 @@ usable from a notebook; only ``gui`` imports Qt / pyqtgraph.
 """
 
 __version__ = "0.1.0"
+
+from . import _env  # noqa: E402,F401  (quiet TensorFlow before anything imports it)

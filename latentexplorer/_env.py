@@ -2,5 +2,5 @@
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hides grappler "remapper failed" noise
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

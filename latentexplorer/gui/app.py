@@ -43,7 +43,18 @@ def run_gui(workspace: str | os.PathLike | None = None) -> int:
     win = MainWindow(workspace=workspace)
     install_excepthook(lambda: win)
     win.show()
+    if workspace is None:
+        # load TensorFlow while the user looks at the window: its import holds the GIL for a
+        # while, better now than in the middle of the first interaction
+        win.runner.start("warm-up", _import_tensorflow)
     return int(app.exec())
+
+
+def _import_tensorflow(params, reporter) -> None:
+    reporter.update(0, 1, "loading TensorFlow")
+    import tensorflow  # noqa: F401
+
+    reporter.update(1, 1, "TensorFlow ready")
 
 
 def render_screenshot(workspace: str | os.PathLike, out: str | os.PathLike,

@@ -1,6 +1,7 @@
 """Benchmark: the explorer with 200,000 z-points (not collected by pytest).
 
 Run:  QT_QPA_PLATFORM=offscreen python tests/gui/bench_explorer.py [N] [--baseline]
+      [--no-training-hook]
 
 1. Builds (once, under /tmp/le_bench) a workspace with N z-points (z_dim 256, untrained case1
    decoder at 96x96; a 16x16 store would not match, so the store holds N tiny images and the
@@ -104,6 +105,9 @@ def main():
     win.show()
     app.processEvents()
     st = win.state
+    if "--no-training-hook" in sys.argv and win.training_view is not None:
+        # isolate the explorer's own GUI-thread work from the Training tab's reaction
+        st.latentsChanged.disconnect(win.training_view._show_current_latents)
     marks = {}
     st.latentsChanged.connect(lambda: marks.setdefault("latents", time.perf_counter()))
     st.decoderChanged.connect(lambda: marks.setdefault("decoder", time.perf_counter()))

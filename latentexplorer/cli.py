@@ -53,8 +53,22 @@ def main(argv: list[str] | None = None) -> int:
         print("\nlatentexplorer: interrupted", file=sys.stderr)
         return 130
     except LatentExplorerError as exc:
-        print(f"latentexplorer {args.command}: error: {exc}", file=sys.stderr)
+        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # the environment, not a bug: disk, permissions, a vanished file — one line, no traceback
+        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"latentexplorer {args.command}: error: out of memory (use smaller inputs or "
+              "batch sizes)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (messages quoting files may contain newlines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) or type(exc).__name__
 
 
 def sub_names(parser: argparse.ArgumentParser) -> set[str]:

@@ -7,6 +7,7 @@ half-written one. NumPy files are always read with ``allow_pickle=False``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -16,7 +17,30 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import InvalidInputError
+from .errors import InvalidInputError, WriteFailedError
+
+# OSError numbers that mean "this file could not be written" (as opposed to bugs or missing inputs)
+_WRITE_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG,
+                                      errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM)
+                          if e is not None)
+
+
+# the subset that cannot come from reading a file (for bodies that also read, e.g. a merge)
+_SPACE_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG,
+                                      errno.EROFS) if e is not None)
+
+
+def is_write_error(exc: BaseException, errnos: frozenset = _WRITE_ERRNOS) -> bool:
+    """True for an ``OSError`` that means the disk refused a write (full, read-only, I/O error)."""
+    return (isinstance(exc, OSError) and not isinstance(exc, WriteFailedError)
+            and exc.errno in errnos)
+
+
+def write_error(path: str | os.PathLike, exc: OSError) -> WriteFailedError:
+    """A :class:`WriteFailedError` naming ``path`` (the file the user asked for, not its temp)."""
+    reason = exc.strerror or str(exc)
+    return WriteFailedError(exc.errno, f"cannot write {path}: {reason} (the previous version, if any, "
+                                       "is unchanged)")
 
 
 def _umask() -> int:
@@ -48,11 +72,17 @@ def _fsync_dir(path: Path) -> None:
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success rename it over ``path``.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched. A disk that
+    refuses the write (full, read-only, I/O error) raises :class:`WriteFailedError` naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(path, exc) from exc
+        raise
     os.close(fd)
     tmp = Path(tmp)
     _default_mode(tmp, directory=False)
@@ -62,9 +92,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if is_write_error(exc):
+            raise write_error(path, exc) from exc
         raise
 
 
@@ -131,8 +163,13 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Ite
     path = Path(path)
     if path.exists() and not overwrite:
         raise InvalidInputError(f"{path}: already exists (choose another folder or pass overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(path, exc) from exc
+        raise
     _default_mode(tmp, directory=True)
     try:
         yield tmp
@@ -145,6 +182,8 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Ite
         else:
             os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_write_error(exc, _SPACE_ERRNOS):  # the body may read files too: not EIO/EACCES
+            raise write_error(path, exc) from exc
         raise

@@ -234,6 +234,24 @@ class Workspace:
     def _require_model(self) -> None:
         if not self.has_model:
             raise InvalidInputError(f"{self.path}: no trained model yet (run 'latentexplorer train')")
+        self._check_model_matches_config()
+
+    def _check_model_matches_config(self) -> None:
+        """The saved model must be this workspace's architecture (a model folder copied in from
+        another run would decode the latents with the wrong z_dim or image size)."""
+        path = self.model_dir / "model_config.json"
+        if not path.is_file():
+            return
+        info = read_json(path)
+        saved = info.get("model") if isinstance(info, dict) else None
+        if not isinstance(saved, dict):
+            raise InvalidInputError(f"{path}: not a LatentExplorer model config (no 'model' entry)")
+        want = self.model_config
+        for key in ("kind", "z_dim", "image_size"):
+            if saved.get(key) != getattr(want, key):
+                raise InvalidInputError(
+                    f"{path}: the saved model has {key}={saved.get(key)!r} but {self.path}/{CONFIG_FILE} "
+                    f"says {key}={getattr(want, key)!r} (model files from another workspace?)")
 
     def load_model(self):
         """The full AE/VAE of the last checkpoint (with optimizer state)."""

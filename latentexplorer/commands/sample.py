@@ -23,6 +23,15 @@ import numpy as np
 from ..errors import InvalidInputError
 
 METHOD_CHOICES = ["uniform", "normal", "mvn", "ellipse", "grid"]
+#: most images one grid may hold (10,000 tiles of 96 px are a 9600 x 9600 PNG; more only exhausts memory)
+MAX_GRID_IMAGES = 10_000
+
+
+def check_grid_n(n) -> int:
+    """``n`` images for one grid: an integer in 1..MAX_GRID_IMAGES (checked before any model loads)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_GRID_IMAGES:
+        raise InvalidInputError(f"n={n!r}: expected an integer from 1 to {MAX_GRID_IMAGES:,} images per grid")
+    return int(n)
 
 
 # --------------------------------------------------------------------------- library-level helpers
@@ -150,6 +159,10 @@ def sample_to_grid(ws, method: str, params: dict, n: int = 28, seed: int = 0, *,
                    cols: int | None = 7, scale: int = 1, scores: bool = True) -> SampleResult:
     """Sample ``n`` vectors with ``method`` / ``params`` (e.g. ``{"b": 1.5}``, ``{"n_comp": 100,
     "sigma_level": 2.35, "fact": 0.7}``), decode them and write ``out`` (.png) + sidecar."""
+    from ..sampling.generators import make_sampler
+
+    n = check_grid_n(n)
+    make_sampler(method, **params)  # unknown method / parameter: fail before loading the model
     ctx = _context(ws, scores)
     return _write_grid(ctx, method, params, n=n, seed=seed, out=Path(out), sharpen=sharpen, cols=cols,
                        scale=scale)
@@ -171,6 +184,11 @@ def radius_sweep(ws, method: str, values, *, n: int = 14, seed: int = 0, out_dir
     values = [float(v) for v in values]
     if not values:
         raise InvalidInputError("sweep: no values given")
+    n = check_grid_n(n)
+    bad = [v for v in values if not (math.isfinite(v) and v > 0)]
+    if bad:
+        what = "b (box half-width)" if method == "uniform" else "sigma"
+        raise InvalidInputError(f"sweep: {what} must be positive finite numbers, got {bad}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = _context(ws, scores)

@@ -10,6 +10,10 @@ Each crop is resized to ``size×size`` with LANCZOS. Decoding runs in worker pro
 chunk of file paths and returning uint8 arrays; the parent writes them into the store's memmap in file
 order, so the result does not depend on the number of workers. Bad files are skipped and listed, never
 fatal, unless nothing at all is usable.
+
+Images smaller than the target size are **upscaled** (LANCZOS) as long as the crop is at least a
+quarter of the output side (:data:`MAX_UPSCALE`, e.g. 24 px for 96 px); smaller ones (icons,
+tracking pixels, thumbnails) are skipped as "too small", since a 4x-enlarged blur is no face.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ _ASPECT_TOLERANCE = 0.02
 # Below this many files per worker, starting processes costs more than it saves.
 _MIN_FILES_PER_WORKER = 16
 _MAX_CHUNK = 256
+#: a crop is enlarged at most this much; smaller images are skipped as "too small"
+MAX_UPSCALE = 4
 
 
 @dataclass
@@ -173,6 +179,10 @@ def _decode(path: Path, preset: str, size: int) -> np.ndarray:
                 # one fixed wording (no per-file size) so the summary groups these files together
                 raise InvalidInputError("aspect is not CelebA's 178:218 (use preset 'center')") from None
             side = min(box[2] - box[0], box[3] - box[1])
+            min_side = math.ceil(size / MAX_UPSCALE)
+            if side < min_side:
+                # one wording per import (no per-file size) so the summary groups these files
+                raise InvalidInputError(f"too small (crop under {min_side} px for {size} px output)")
             if img.format == "JPEG" and side >= 4 * size:
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale (big phone photos), keeping at least
                 # twice the output resolution in the crop so LANCZOS still does the final filtering.

@@ -228,6 +228,12 @@ class StoreWriter:
             # Copy the first k rows into a smaller file (rare: only when images were skipped).
             small = np.lib.format.open_memmap(self._tmp / "images.tmp.npy", mode="w+", dtype=np.uint8,
                                               shape=(k, self.size, self.size, 3))
+            try:
+                # a sparse memmap on a full disk dies with SIGBUS mid-copy: allocate (or fail) now
+                self._reserve_disk_space(self._tmp / "images.tmp.npy")
+            except BaseException:
+                del small
+                raise
             for s in range(0, k, 4096):
                 small[s:s + 4096] = self.images[s:min(k, s + 4096)]
             small.flush()

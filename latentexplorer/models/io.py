@@ -25,7 +25,8 @@ import keras
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..fileio import _default_mode, atomic_write_json, read_json
+from ..fileio import (_default_mode, _fsync_dir, atomic_write_json, is_write_error, read_json,
+                      write_error)
 from .autoencoder import AE, VAE, LatentAutoencoder  # noqa: F401  (registers the classes)
 from .config import ModelConfig
 
@@ -46,10 +47,18 @@ def weights_fingerprint(model: keras.Model) -> str:
     return h.hexdigest()[:16]
 
 
-def _atomic_keras_save(obj: keras.Model, path: Path) -> None:
-    # Keras insists on a ".keras" suffix, so fileio.atomic_path (".partial") cannot be used directly;
-    # the temporary name still contains ".partial" so .gitignore and clean-ups recognise it.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial.keras", dir=path.parent)
+def _save_to_temp(obj: keras.Model, path: Path) -> Path:
+    """Save ``obj`` to a fsynced temporary sibling of ``path``; return the temporary path.
+
+    Keras insists on a ".keras" suffix, so fileio.atomic_path (".partial") cannot be used directly;
+    the temporary name still contains ".partial" so .gitignore and clean-ups recognise it.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial.keras", dir=path.parent)
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(path, exc) from exc
+        raise
     os.close(fd)
     tmp = Path(tmp)
     try:
@@ -57,25 +66,45 @@ def _atomic_keras_save(obj: keras.Model, path: Path) -> None:
         obj.save(tmp, overwrite=True)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if is_write_error(exc):
+            raise write_error(path, exc) from exc
         raise
+    return tmp
 
 
 def save_model(model: LatentAutoencoder, folder: str | Path) -> str:
     """Write encoder, decoder, full model and config into ``folder``; return the weights fingerprint.
 
-    Each file is replaced atomically; model_config.json (with the fingerprint) is written last.
+    All three ``.keras`` files are first written to temporary siblings; only when every one is
+    complete are they renamed over the old ones, so a failed save (disk full: :class:`WriteFailedError`)
+    leaves the previous encoder, decoder and model together and untouched. model_config.json (with
+    the fingerprint) is written last.
     """
     if not isinstance(model, LatentAutoencoder):
         raise TypeError(f"save_model expects an AE or VAE, got {type(model).__name__}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    _atomic_keras_save(model.encoder, folder / ENCODER_FILE)
-    _atomic_keras_save(model.decoder, folder / DECODER_FILE)
-    _atomic_keras_save(model, folder / MODEL_FILE)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(folder, exc) from exc
+        raise
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for obj, name in ((model.encoder, ENCODER_FILE), (model.decoder, DECODER_FILE),
+                          (model, MODEL_FILE)):
+            staged.append((_save_to_temp(obj, folder / name), folder / name))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    _fsync_dir(folder)
     fingerprint = weights_fingerprint(model)
     atomic_write_json(folder / CONFIG_FILE, {
         "model": model.model_config.to_dict(), "kind": model.kind, "fingerprint": fingerprint,

@@ -1,0 +1,169 @@
+"""Cases 8 and 9: the explorer's scatter with 200,000 points (offscreen Qt, child process).
+
+Runs only inside ``python -m latentexplorer.bench.child gui`` (``QT_QPA_PLATFORM=offscreen``
+is set before Qt is imported). (Folded in from the plane-switch part of
+``tests/gui/bench_explorer.py``.)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from .data import latent_cloud
+from .runner import Context, Result, median, percentile, speedup
+
+PLANES = [(0, 1), (2, 3), (4, 5), (6, 7), (1, 8), (3, 9), (10, 11), (12, 13), (5, 14)]
+
+
+def _app():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([])
+
+
+def bench_gui(ctx: Context) -> list[Result]:
+    app = _app()
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+    from ..gui.scatter import LatentScatterWidget, fast_histogram2d, robust_range
+    from ..gui.state import AnalysisTask, AppState, compute_analysis
+
+    n = 20_000 if ctx.quick else 200_000
+    z = latent_cloud(n, 256, seed=4)
+    t = time.perf_counter()
+    analysis = compute_analysis(AnalysisTask(z))
+    analysis_s = time.perf_counter() - t
+    st = AppState()
+    st.set_latents(z, **{k: analysis[k] for k in ("pca", "stats")})
+    st.set_analysis(**analysis)
+
+    # ------------------------------------------------------------------ 8: plane switch
+    ours_w = LatentScatterWidget(st)
+    ours_w.resize(900, 650)
+    ours_w.show()
+    base_w = pg.PlotWidget()
+    base_w.resize(900, 650)
+    base_w.show()
+    base_item = pg.ScatterPlotItem(pxMode=True, size=3, pen=None)
+    base_w.addItem(base_item)
+    cmap = pg.colormap.get("viridis")
+    lut_brushes = np.empty(256, dtype=object)
+    for k in range(256):
+        lut_brushes[k] = pg.mkBrush(cmap.map(k / 255.0, mode="qcolor"))
+    app.processEvents()
+
+    def ours(k: int) -> float:
+        i, j = PLANES[k % len(PLANES)]
+        t0 = time.perf_counter()
+        st.set_plane("latent", i, j)
+        app.processEvents()
+        ours_w.grab()
+        return time.perf_counter() - t0
+
+    def baseline(k: int) -> float:
+        i, j = PLANES[k % len(PLANES)]
+        t0 = time.perf_counter()
+        x = np.ascontiguousarray(z[:, i])
+        y = np.ascontiguousarray(z[:, j])
+        # density colouring (what ours shows), one brush per point
+        x0, x1, y0, y1 = robust_range(np.column_stack([x, y]))
+        h = np.log1p(fast_histogram2d(x, y, x0, x1, y0, y1, 64, 64))
+        ix = np.clip(((x - x0) / (x1 - x0) * 64).astype(np.int64), 0, 63)
+        iy = np.clip(((y - y0) / (y1 - y0) * 64).astype(np.int64), 0, 63)
+        v = h[ix, iy] / max(float(h.max()), 1e-9)
+        brushes = lut_brushes[(v * 255).astype(np.int64)]
+        base_item.setData(x=x, y=y, brush=brushes)
+        app.processEvents()
+        base_w.grab()
+        return time.perf_counter() - t0
+
+    ours(len(PLANES) - 1)
+    baseline(len(PLANES) - 1)
+    reps_o, reps_b = (5, 2) if ctx.quick else (9, 3)
+    o_t: list[float] = []
+    b_t: list[float] = []
+    for r in range(reps_o):
+        o_t.append(ours(r))
+        if r % 3 == 1 and len(b_t) < reps_b:
+            b_t.append(baseline(r))
+    while len(b_t) < reps_b:
+        b_t.append(baseline(len(b_t)))
+    # PCA planes (cached leading coordinates) for the details
+    pca_t = []
+    for k in range(3 if ctx.quick else 5):
+        t0 = time.perf_counter()
+        st.set_plane("pca", k, k + 1)
+        app.processEvents()
+        ours_w.grab()
+        pca_t.append(time.perf_counter() - t0)
+    om, bm = median(o_t) * 1000, median(b_t) * 1000
+    base_w.close()
+    rows = [Result(
+        "gui_plane_switch", f"GUI: switch plane with {n:,} points (set data + render)", om, bm, "ms",
+        ratio=speedup(om, bm), budget=">= 5x faster and < 50 ms", passed=(bm / om >= 5 and om < 50),
+        quick=ctx.quick,
+        notes=f"offscreen, 900x650; ours: AppState.set_plane + LatentScatterWidget (density image "
+              f"above 50,000 points) + grab(); baseline: pyqtgraph ScatterPlotItem, one brush per "
+              f"point (density colours), setData + grab(); latent planes; {reps_o}/{reps_b} runs",
+        details={"ours_ms": [x * 1000 for x in o_t], "baseline_ms": [x * 1000 for x in b_t],
+                 "ours_pca_planes_ms": [x * 1000 for x in pca_t],
+                 "analysis_s (PCA, stats, nearest index; worker thread in the app)": analysis_s})]
+
+    # ------------------------------------------------------------------ 9: slider step
+    from .. import _env  # noqa: F401
+    from ..gui.face_view import FaceView
+    from ..gui.main_window import PlaneControls
+    from ..models.autoencoder import build_decoder
+    from ..models.config import ModelConfig
+    from ..render.decode import Decoder
+
+    st.set_plane("pca", 0, 1)
+    st.set_decoder(Decoder(build_decoder(ModelConfig.from_preset("case1"))))
+    st.set_sharpen(3.0)
+    win = QWidget()
+    lay = QHBoxLayout(win)
+    controls = PlaneControls(st, ours_w)
+    face = FaceView(st)
+    lay.addWidget(controls)
+    lay.addWidget(ours_w, 1)
+    lay.addWidget(face)
+    win.resize(1366, 768)
+    win.show()
+    app.processEvents()
+    face._timer.stop()
+    face._update_now()
+    slider = controls.sigma.slider
+    steps = 15 if ctx.quick else 60
+    start = slider.value()
+
+    def step(k: int) -> float:
+        t0 = time.perf_counter()
+        slider.setValue(start + (k % 20) - 10 if k % 40 < 20 else start - (k % 20) + 10)
+        # the decoded face follows (decode_one + nearest + Mahalanobis + sharpen + pixmap)
+        face._timer.stop()
+        face._update_now()
+        app.processEvents()
+        win.grab()
+        return time.perf_counter() - t0
+
+    for k in range(3):
+        step(k)
+    s_t = [step(k) * 1000 for k in range(steps)]
+    sigma_values = st.sigma_level
+    win.close()
+    sm = median(s_t)
+    rows.append(Result(
+        "gui_slider_step", "GUI: slider drag step -> overlays + decoded image updated", sm, None, "ms",
+        budget="< 30 ms per step", passed=sm < 30, quick=ctx.quick,
+        notes=f"offscreen 1366x768 (plane controls + scatter of {n:,} points in a PCA plane + face "
+              f"view); one step = sigma slider tick (ellipses recomputed and redrawn) + face view "
+              f"update (Decoder.decode_one of the case1 decoder 96x96, nearest data point, "
+              f"sharpen 3) + grab() of the window; median of {steps} steps; no baseline",
+        details={"step_ms": s_t, "p95_ms": percentile(s_t, 95), "last_decode_ms": face.last_decode_ms,
+                 "last_nearest_ms": face.last_nearest_ms, "sigma_level_end": sigma_values}))
+    return rows

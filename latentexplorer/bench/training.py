@@ -1,0 +1,167 @@
+"""Cases 1 and 10: training throughput from the uint8 store, and peak RSS while training.
+
+Both use the default model (``ModelConfig.from_preset("case1")``: AE, 96x96, z_dim 256, BCE)
+built by :func:`~latentexplorer.models.autoencoder.build_model` (its ``train_step``) and the
+input pipeline of :func:`~latentexplorer.models.training.train`
+(:func:`~latentexplorer.data.tfdata.make_dataset`: shuffled index batches read from the uint8
+memmap, scaled to float32 in the graph).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from .data import face_store
+from .runner import Context, Result, RssPoller, median
+
+
+def _step_timer():
+    import keras
+
+    class StepTimer(keras.callbacks.Callback):
+        """Times the steps of one ``fit`` after the first ``skip`` (tracing, pipeline start)."""
+
+        def __init__(self, skip: int) -> None:
+            super().__init__()
+            self.skip = skip
+            self.ends: list[float] = []
+
+        def on_train_begin(self, logs=None):
+            self.ends = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.ends.append(time.perf_counter())
+
+        def images_per_second(self, batch_size: int) -> float:
+            k = len(self.ends) - self.skip
+            if k < 1:
+                raise RuntimeError(f"only {len(self.ends)} steps ran, {self.skip} are skipped")
+            return k * batch_size / (self.ends[-1] - self.ends[self.skip - 1])
+
+    return StepTimer
+
+
+def bench_train_throughput(ctx: Context) -> list[Result]:
+    from .. import _env  # noqa: F401
+    import keras
+
+    from ..data.tfdata import make_dataset
+    from ..models.autoencoder import build_model
+    from ..models.config import ModelConfig
+
+    if ctx.quick:
+        n_store, batch, steps, skip, reps = 512, 32, 8, 3, 2
+    else:
+        n_store, batch, steps, skip, reps = 10_000, 128, 30, 5, 3
+    store = face_store(ctx.cache, n_store)
+    n_used = steps * batch
+    idx = np.arange(n_used)
+    x_ram = np.asarray(store.images, dtype=np.float32)  # the whole set as float32 in RAM
+    x_ram /= 255.0
+    keras.utils.set_random_seed(0)
+    cfg = ModelConfig.from_preset("case1")
+    model = build_model(cfg)
+    timer = _step_timer()(skip)
+    seed = [0]
+
+    def streaming() -> float:
+        seed[0] += 1
+        ds = make_dataset(store, idx, batch, shuffle=True, seed=seed[0])
+        model.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=[timer])
+        return timer.images_per_second(batch)
+
+    def in_ram() -> float:
+        model.fit(x_ram[:n_used], batch_size=batch, epochs=1, verbose=0, shuffle=True,
+                  callbacks=[timer])
+        return timer.images_per_second(batch)
+
+    ctx.log(f"training: {steps} steps of {batch} per fit ({skip} skipped), {reps} fits each")
+    # first fit of each: tracing (excluded)
+    streaming()
+    in_ram()
+    ours: list[float] = []
+    base: list[float] = []
+    for r in range(reps):
+        pair = [(ours, streaming), (base, in_ram)]
+        if r % 2:
+            pair.reverse()
+        for acc, fn in pair:
+            acc.append(fn())
+    om, bm = median(ours), median(base)
+    return [Result(
+        "train_throughput", "training throughput, default AE", om, bm, "img/s", ratio=om / bm,
+        ratio_def="ours/baseline", budget="ratio >= 0.95 (the pipeline is never the bottleneck)",
+        passed=om / bm >= 0.95, quick=ctx.quick,
+        notes=f"case1 AE {cfg.image_size}x{cfg.image_size}; {n_store:,}-image uint8 store, "
+              f"make_dataset -> fit vs fit(float32 array of the same {n_store:,} images in RAM); "
+              f"{steps} steps x {batch} per fit, first {skip} steps of every fit and a whole "
+              f"tracing fit excluded; {reps} fits each, interleaved",
+        details={"ours_img_s": ours, "baseline_img_s": base, "float32_copy_mb": x_ram.nbytes / 2**20})]
+
+
+# ------------------------------------------------------------------------------- 10: peak RSS
+def train_rss_child(store_path: str, steps: int, batch: int) -> None:
+    """Entry of the training subprocess (``python -m latentexplorer.bench.child train-rss``)."""
+    from .. import _env  # noqa: F401
+    import keras
+
+    from ..data.store import DatasetStore
+    from ..data.tfdata import make_dataset
+    from ..models.autoencoder import build_model
+    from ..models.config import ModelConfig
+
+    store = DatasetStore.open(store_path)
+    train_idx, _ = store.split()
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelConfig.from_preset("case1", image_size=store.size))
+    ds = make_dataset(store, train_idx, batch, shuffle=True, seed=0, repeat=True)
+    print("READY", flush=True)
+    sys.stdin.readline()  # the parent has taken the baseline RSS
+    t = time.perf_counter()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    print(f"DONE {time.perf_counter() - t:.3f}", flush=True)
+
+
+def bench_train_rss(ctx: Context) -> list[Result]:
+    if ctx.quick:
+        n, steps, batch = 2_000, 4, 32
+    else:
+        n, steps, batch = 200_000, 30, 128
+    ctx.log(f"peak RSS: store of {n:,} images, {steps} training steps of {batch}")
+    store = face_store(ctx.cache, n)
+    f32_mb = store.n * store.size * store.size * 3 * 4 / 2**20
+    cmd = [sys.executable, "-m", "latentexplorer.bench.child", "train-rss", str(store.path),
+           "--steps", str(steps), "--batch", str(batch)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if not line.startswith("READY"):
+            raise RuntimeError(f"training child failed: {line}{proc.stderr.read()[-3000:]}")
+        poll = RssPoller(proc.pid, interval=0.02, children=True)
+        with poll:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            done = proc.stdout.readline()
+            proc.wait(timeout=600)
+        if not done.startswith("DONE"):
+            raise RuntimeError(f"training child failed: {done}{proc.stderr.read()[-3000:]}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    peak_mb = poll.peak / 2**20
+    start_mb = poll.start_rss / 2**20
+    return [Result(
+        "train_peak_rss", "peak RSS while training", peak_mb, f32_mb, "MB", ratio=peak_mb / f32_mb,
+        ratio_def="ours/baseline", budget="<= 15 % of a float32 copy (ratio <= 0.15)",
+        passed=peak_mb / f32_mb <= 0.15, quick=ctx.quick,
+        notes=f"whole training process (TensorFlow runtime included), polled every 20 ms during "
+              f"{steps} steps of {batch} (default AE) on a {n:,}-image 96x96 store; baseline = size "
+              f"of a float32 copy of the images (computed)",
+        details={"rss_before_fit_mb": start_mb, "increase_during_fit_mb": peak_mb - start_mb,
+                 "fit_seconds": float(done.split()[1]), "n_images": n})]

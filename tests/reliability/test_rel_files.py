@@ -1,0 +1,271 @@
+"""Workspaces and files passed between people: mismatched, truncated, foreign, poisoned.
+
+Every case must end in an :class:`InvalidInputError` naming the file and what was expected (CLI: one
+line on stderr, exit 2) — never a traceback, never silently wrong output, never code execution.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentexplorer import cli
+from latentexplorer.errors import InvalidInputError
+from latentexplorer.fileio import load_npy
+from latentexplorer.workspace import Workspace
+
+from tiny_models import tiny_config
+
+
+def _cli_error(capsys, *argv) -> str:
+    rc = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert rc == 2, err
+    assert "Traceback" not in err and len(lines) == 1, err
+    return lines[0]
+
+
+def _sample(capsys, ws: Path, tmp_path: Path, *extra) -> str:
+    return _cli_error(capsys, "sample", "--workspace", ws, "--method", "uniform", "-n", 4, "--no-scores",
+                      "--out", tmp_path / "grid.png", *extra)
+
+
+# ----------------------------------------------------------------------------------- z_dim mismatch
+def test_model_folder_from_another_run_with_other_z_dim(ws_copy, tmp_path, capsys):
+    from latentexplorer.models.autoencoder import build_model
+    from latentexplorer.models.io import save_model
+
+    save_model(build_model(tiny_config(z_dim=3)), ws_copy / "model")  # copied in from a z_dim-3 run
+    ws = Workspace.open(ws_copy)
+    with pytest.raises(InvalidInputError, match=r"model_config.json: the saved model has z_dim=3 .* z_dim=4"):
+        ws.load_decoder()
+    line = _sample(capsys, ws_copy, tmp_path)
+    assert "z_dim=3" in line and "z_dim=4" in line
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_decoder_file_with_other_z_dim_than_its_config(ws_copy, tmp_path, capsys):
+    from latentexplorer.models.autoencoder import build_model
+
+    build_model(tiny_config(z_dim=3)).decoder.save(ws_copy / "model" / "decoder.keras")
+    with pytest.raises(InvalidInputError, match=r"decoder.keras: decoder input shape \(3,\) does not match"):
+        Workspace.open(ws_copy).load_decoder()
+    assert "decoder.keras" in _sample(capsys, ws_copy, tmp_path)
+
+
+def test_latents_with_other_z_dim_than_the_model(ws_copy, tmp_path, capsys):
+    ws = Workspace.open(ws_copy)
+    ws.write_latents(np.zeros((64, 3), np.float32))
+    with pytest.raises(InvalidInputError, match=r"meta.json: z_dim=3 but the model has z_dim=4"):
+        ws.latents()
+    assert "z_dim=3" in _sample(capsys, ws_copy, tmp_path)
+    assert "z_dim=3" in _cli_error(capsys, "analyze", "--workspace", ws_copy, "--no-plots")
+
+
+def test_latent_array_shape_disagrees_with_its_meta(ws_copy):
+    np.save(ws_copy / "latents" / "z.npy", np.zeros((10, 4), np.float32))  # replaced behind our back
+    with pytest.raises(InvalidInputError, match=r"z.npy: shape \(10, 4\), expected \(64, 4\)"):
+        Workspace.open(ws_copy).latents()
+
+
+# ----------------------------------------------------------------------------------- .keras files
+@pytest.mark.parametrize("damage", ["truncated", "empty", "text", "foreign-zip"])
+def test_truncated_or_foreign_keras_file(ws_copy, tmp_path, capsys, damage):
+    path = ws_copy / "model" / "decoder.keras"
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "text":
+        path.write_text("<html>download failed</html>")
+    else:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("readme.txt", "a zip, but not a Keras model")
+    with pytest.raises(InvalidInputError, match=r"decoder.keras: (truncated or not a \.keras file|cannot load)"):
+        Workspace.open(ws_copy).load_decoder()
+    assert "decoder.keras" in _sample(capsys, ws_copy, tmp_path)
+
+
+def test_foreign_keras_model_with_the_right_input_is_refused(ws_copy, tmp_path, capsys):
+    import keras
+
+    foreign = keras.Sequential([keras.Input((4,)), keras.layers.Dense(7)])  # z -> not an image
+    foreign.save(ws_copy / "model" / "decoder.keras")
+    line = _sample(capsys, ws_copy, tmp_path)
+    assert "output shape" in line and "H, W" in line
+
+
+def test_keras_safe_mode_refuses_lambda_code(ws_copy, tmp_path):
+    """A decoder with a Lambda layer (arbitrary Python) is never deserialised, so never run."""
+    import keras
+
+    marker = tmp_path / "code-ran"
+
+    def evil(x):
+        pathlib.Path(marker).touch()  # runs whenever the layer's function is called
+        return x * 0.0 + 0.5
+
+    inp = keras.Input((4,))
+    x = keras.layers.Dense(16 * 16 * 3)(inp)
+    x = keras.layers.Reshape((16, 16, 3))(x)
+    out = keras.layers.Lambda(evil, output_shape=(16, 16, 3))(x)
+    keras.Model(inp, out).save(ws_copy / "model" / "decoder.keras")
+    marker.unlink(missing_ok=True)
+    with pytest.raises(InvalidInputError, match=r"decoder.keras: cannot load the decoder .*[Ll]ambda"):
+        Workspace.open(ws_copy).load_decoder()
+    assert not marker.exists()
+
+
+# ----------------------------------------------------------------------------------- latents
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_latents_with_nan_or_inf_are_refused(ws_copy, tmp_path, capsys, bad):
+    ws = Workspace.open(ws_copy)
+    z = ws.latents().z.copy()
+    z[5, 2] = bad
+    z[7, 0] = bad
+    ws.write_latents(z)
+    with pytest.raises(InvalidInputError, match=r"z.npy: 2 NaN/inf values"):
+        ws.latents()
+    assert "NaN/inf" in _sample(capsys, ws_copy, tmp_path)
+    assert "NaN/inf" in _cli_error(capsys, "analyze", "--workspace", ws_copy, "--no-plots")
+
+
+def test_pickled_object_array_is_refused_and_never_unpickled(ws_copy, tmp_path, capsys):
+    marker = tmp_path / "pickle-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (pathlib.Path.touch, (pathlib.Path(marker),))
+
+    arr = np.empty((64, 4), dtype=object)
+    arr[:] = 0.0
+    arr[0, 0] = Payload()
+    with open(ws_copy / "latents" / "z.npy", "wb") as fh:
+        np.save(fh, arr, allow_pickle=True)
+    with pytest.raises(InvalidInputError, match=r"z.npy: not a readable .npy array .*allow_pickle=False"):
+        Workspace.open(ws_copy).latents()
+    with pytest.raises(InvalidInputError, match="allow_pickle"):
+        load_npy(ws_copy / "latents" / "z.npy", mmap=True)
+    line = _cli_error(capsys, "analyze", "--latents", ws_copy / "latents" / "z.npy", "--out", tmp_path / "a")
+    assert "z.npy" in line
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
+def test_damaged_npy_files(ws_copy, tmp_path, capsys, damage):
+    path = ws_copy / "latents" / "z.npy"
+    data = path.read_bytes()
+    path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": b"\x93NUMPY junk"}[damage])
+    with pytest.raises(InvalidInputError, match=r"z.npy: not a readable .npy array"):
+        Workspace.open(ws_copy).latents()
+    assert "z.npy" in _cli_error(capsys, "analyze", "--latents", path, "--out", tmp_path / "a")
+
+
+def test_truncated_store_images_are_refused(rel_ws, tmp_path):
+    from latentexplorer.data.store import DatasetStore
+
+    store = Path(Workspace.open(rel_ws).data_path)
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    data = (copy / "images.npy").read_bytes()
+    (copy / "images.npy").write_bytes(data[: len(data) - 1000])
+    with pytest.raises(InvalidInputError, match=r"images.npy: not a readable .npy array"):
+        DatasetStore.open(copy)
+
+
+# ----------------------------------------------------------------------------------- sidecars
+def _grid(ws_path: Path, tmp_path: Path) -> tuple[Path, str]:
+    from latentexplorer.render.images import save_grid, weights_fingerprint
+
+    ws = Workspace.open(ws_path)
+    dec = ws.load_decoder()
+    z = ws.latents().z[:4]
+    images = (np.clip(dec.predict(z, verbose=0), 0, 1) * 255).astype(np.uint8)
+    fp = weights_fingerprint(dec)
+    sidecar = save_grid(tmp_path / "g.png", images, z, generator="uniform", settings={"b": 1.0}, seed=0,
+                        fingerprint=fp)
+    return sidecar, fp
+
+
+def test_sidecar_from_another_model_is_refused(rel_ws, tmp_path):
+    from latentexplorer.render.images import redecode_sidecar
+
+    sidecar, fp = _grid(rel_ws, tmp_path)
+    dec = Workspace.open(rel_ws).load_decoder()
+    assert redecode_sidecar(sidecar, dec, fp).shape == (4, 16, 16, 3)
+    with pytest.raises(InvalidInputError, match=r"g.json: grid was made with decoder [0-9a-f]{16}, but this "
+                                                 r"decoder is 0123456789abcdef"):
+        redecode_sidecar(sidecar, dec, "0123456789abcdef")
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda d: d.update(z_dim=3, z=[r[:3] for r in d["z"]]), r"z_dim 3, the decoder expects 4"),
+    (lambda d: d.update(z=d["z"][:2]), r"'z' has shape \(2, 4\), expected \(4, 4\)"),
+    (lambda d: d["z"][0].__setitem__(0, float("nan")), "NaN or infinite"),
+    (lambda d: d.pop("fingerprint"), "missing fingerprint"),
+    (lambda d: d.update(format="something-else/9"), "format 'something-else/9'"),
+], ids=["z_dim", "rows", "nan", "no-fingerprint", "format"])
+def test_damaged_sidecars(rel_ws, tmp_path, edit, match):
+    from latentexplorer.render.images import redecode_sidecar
+
+    sidecar, fp = _grid(rel_ws, tmp_path)
+    data = json.loads(sidecar.read_text())
+    edit(data)
+    sidecar.write_text(json.dumps(data).replace("NaN", "NaN"))
+    with pytest.raises(InvalidInputError, match=match):
+        redecode_sidecar(sidecar, Workspace.open(rel_ws).load_decoder(), fp)
+
+
+def test_sidecar_that_is_not_json(tmp_path):
+    from latentexplorer.render.images import load_sidecar
+
+    (tmp_path / "g.json").write_text('{"format": "latentexplorer-grid/1", "z": [[1, 2')
+    with pytest.raises(InvalidInputError, match=r"g.json: not valid JSON"):
+        load_sidecar(tmp_path / "g.png")
+
+
+# ----------------------------------------------------------------------------------- workspace files
+def test_missing_dataset_is_named(ws_copy, tmp_path, capsys):
+    ws = Workspace.open(ws_copy)
+    store = ws.data_path
+    moved = tmp_path / "moved-store"
+    shutil.copytree(store, moved)
+    cfg = json.loads((ws_copy / "config.json").read_text())
+    cfg["data"] = str(tmp_path / "gone")
+    (ws_copy / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(InvalidInputError, match=r"dataset .*gone not found"):
+        Workspace.open(ws_copy).dataset()
+    assert "gone not found" in _cli_error(capsys, "encode", "--workspace", ws_copy)
+    assert "gone not found" in _cli_error(capsys, "train", "--workspace", ws_copy, "--resume", "--epochs", 2)
+
+
+@pytest.mark.parametrize("name,content,match", [
+    ("config.json", "{ not json", r"config.json: not valid JSON"),
+    ("config.json", '{"format": "latentexplorer-workspace/1"}', r"config.json: missing entry 'model'"),
+    ("checkpoint.json", '{"epoch": "three"}', r"checkpoint.json: epoch='three'"),
+    ("checkpoint.json", "", r"checkpoint.json: not valid JSON"),
+    ("history.json", '{"epoch": 1}', r"history.json: expected a list"),
+    ("latents/meta.json", "[]", r"meta.json"),
+], ids=["config-garbage", "config-incomplete", "checkpoint-type", "checkpoint-empty", "history",
+        "latents-meta"])
+def test_damaged_workspace_json(ws_copy, capsys, name, content, match):
+    (ws_copy / name).write_text(content)
+    with pytest.raises(InvalidInputError, match=match):
+        ws = Workspace.open(ws_copy)
+        ws.history()
+        ws.latents()
+    assert _cli_error(capsys, "encode", "--workspace", ws_copy) if name != "latents/meta.json" else True
+
+
+def test_workspace_that_is_not_one(tmp_path, capsys):
+    (tmp_path / "somefolder").mkdir()
+    assert "not a workspace" in _cli_error(capsys, "encode", "--workspace", tmp_path / "somefolder")
+    assert "workspace folder not found" in _cli_error(capsys, "encode", "--workspace", tmp_path / "nope")

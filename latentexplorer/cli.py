@@ -44,25 +44,56 @@ def main(argv: list[str] | None = None) -> int:
         if args is None:
             parser.print_help()
             return 0
+    # progress bars redraw one line with "\r"; an error must start on a line of its own
+    stderr = sys.stderr
+    sys.stderr = tracker = _LineTracker(stderr)
     try:
         return int(args.handler(args) or 0)
     except Cancelled:
-        print("latentexplorer: cancelled", file=sys.stderr)
+        tracker.end_line()
+        print("latentexplorer: cancelled", file=stderr)
         return 130
     except KeyboardInterrupt:
-        print("\nlatentexplorer: interrupted", file=sys.stderr)
+        print("\nlatentexplorer: interrupted", file=stderr)
         return 130
     except LatentExplorerError as exc:
-        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        tracker.end_line()
+        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=stderr)
         return 2
     except OSError as exc:
         # the environment, not a bug: disk, permissions, a vanished file — one line, no traceback
-        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        tracker.end_line()
+        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=stderr)
         return 1
     except MemoryError:
+        tracker.end_line()
         print(f"latentexplorer {args.command}: error: out of memory (use smaller inputs or "
-              "batch sizes)", file=sys.stderr)
+              "batch sizes)", file=stderr)
         return 1
+    finally:
+        if sys.stderr is tracker:
+            sys.stderr = stderr
+
+
+class _LineTracker:
+    """A transparent stderr wrapper that knows whether the last write left a line open."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.line_open = False
+
+    def write(self, text: str) -> int:
+        if text:
+            self.line_open = not text.endswith("\n")
+        return self._stream.write(text)
+
+    def end_line(self) -> None:
+        if self.line_open:
+            self._stream.write("\n")
+            self.line_open = False
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def _one_line(exc: BaseException) -> str:

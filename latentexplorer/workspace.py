@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -291,23 +292,40 @@ class Workspace:
         if not self.has_latents:
             return False
         meta = read_json(self.latents_dir / "meta.json")
-        return meta.get("fingerprint") != self.model_fingerprint()
+        return not isinstance(meta, dict) or meta.get("fingerprint") != self.model_fingerprint()
 
     def write_latents(self, z: np.ndarray, mu: np.ndarray | None = None, logvar: np.ndarray | None = None,
                       fingerprint: str | None = None) -> None:
-        """Store latents (each (n, z_dim) float32); meta.json goes last and marks them complete."""
+        """Store latents (each (n, z_dim) float32); meta.json goes last and marks them complete.
+
+        The new arrays are first written to hidden temporary files; only then is the old marker
+        removed and are the arrays renamed into place. A failed write (disk full) therefore keeps the
+        previous latents usable, and a crash in between leaves no marker (absent, never mixed).
+        """
         d = self.latents_dir
         d.mkdir(exist_ok=True)
-        # Remove the old marker first: a crash mid-write must not pair new arrays with old meta.
+        arrays = {"z": z, "mu": mu, "logvar": logvar}
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for name, arr in arrays.items():
+                if arr is not None:
+                    tmp = d / f".{name}.npy.new"
+                    atomic_save_npy(tmp, np.asarray(arr, dtype=np.float32))
+                    staged.append((tmp, d / f"{name}.npy"))
+        except BaseException:
+            for tmp, _ in staged:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            raise
+        # Remove the old marker first: a crash mid-rename must not pair new arrays with old meta.
         with contextlib.suppress(FileNotFoundError):
             (d / "meta.json").unlink()
-        arrays = {"z": z, "mu": mu, "logvar": logvar}
+        for tmp, path in staged:
+            os.replace(tmp, path)
         for name, arr in arrays.items():
             if arr is None:
                 with contextlib.suppress(FileNotFoundError):
                     (d / f"{name}.npy").unlink()
-                continue
-            atomic_save_npy(d / f"{name}.npy", np.asarray(arr, dtype=np.float32))
         z = np.asarray(z)
         atomic_write_json(d / "meta.json", {
             "fingerprint": fingerprint if fingerprint is not None else self.model_fingerprint(),
@@ -320,8 +338,13 @@ class Workspace:
         if not self.has_latents:
             raise InvalidInputError(f"{d}: no latents yet (run 'latentexplorer encode --workspace {self.path}')")
         meta = read_json(d / "meta.json")
+        if not isinstance(meta, dict):
+            raise InvalidInputError(f"{d}/meta.json: expected a JSON object, got {type(meta).__name__} "
+                                    f"(run 'latentexplorer encode --workspace {self.path}' again)")
         z_dim = self.model_config.z_dim
         n = meta.get("n")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InvalidInputError(f"{d}/meta.json: n={n!r}, expected the number of latent vectors")
         if meta.get("z_dim") != z_dim:
             raise InvalidInputError(f"{d}/meta.json: z_dim={meta.get('z_dim')!r} but the model has z_dim={z_dim}")
         out: dict[str, np.ndarray | None] = {"z": None, "mu": None, "logvar": None}

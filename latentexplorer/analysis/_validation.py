@@ -16,6 +16,15 @@ from ..errors import InvalidInputError
 DEFAULT_CHUNK_ROWS = 8192
 
 
+def as_float_array(x, name: str) -> np.ndarray:
+    """``np.asarray(x, dtype=float64)`` with an :class:`InvalidInputError` for non-numbers."""
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name}: expected numbers, got {type(x).__name__} "
+                                f"{getattr(np.asarray(x, dtype=object), 'shape', '')}") from None
+
+
 def check_matrix(z, name: str = "z", *, min_rows: int = 1, check_finite: bool = True,
                  chunk_size: int = DEFAULT_CHUNK_ROWS) -> np.ndarray:
     """Return ``z`` as a 2-D floating array without copying when possible.
@@ -25,7 +34,7 @@ def check_matrix(z, name: str = "z", *, min_rows: int = 1, check_finite: bool = 
     needs only a chunk-sized temporary.
     """
     if isinstance(z, (list, tuple)):
-        z = np.asarray(z, dtype=np.float64)
+        z = as_float_array(z, name)
     if not isinstance(z, np.ndarray):
         raise InvalidInputError(f"{name}: expected a NumPy array, got {type(z).__name__}")
     if z.ndim != 2:
@@ -54,7 +63,7 @@ def check_matrix(z, name: str = "z", *, min_rows: int = 1, check_finite: bool = 
 def check_vector(v, name: str, *, length: int | None = None, check_finite: bool = True
                  ) -> np.ndarray:
     """Return ``v`` as a 1-D float64 array, optionally of a given length."""
-    v = np.asarray(v, dtype=np.float64)
+    v = as_float_array(v, name)
     if v.ndim != 1:
         raise InvalidInputError(f"{name}: expected a 1-D array, got shape {v.shape}")
     if length is not None and v.shape[0] != length:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._validation import check_matrix, check_nonnegative, check_positive
+from ._validation import as_float_array, check_matrix, check_nonnegative, check_positive
 
 __all__ = ["Ellipse", "confidence_ellipse", "fraction_inside", "gaussian_fraction_inside",
            "check_plane", "plane_points"]
@@ -87,7 +87,7 @@ class Ellipse:
 
 
 def _points2d(points, name: str) -> np.ndarray:
-    p = np.asarray(points, dtype=np.float64)
+    p = as_float_array(points, name)
     if p.ndim == 1 and p.shape == (2,):
         p = p[None, :]
     if p.ndim != 2 or p.shape[1] != 2:

@@ -6,6 +6,8 @@ with :class:`~latentexplorer.errors.Cancelled` when it is cancelled.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..errors import Cancelled, InvalidInputError
@@ -18,6 +20,35 @@ def _check_int(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InvalidInputError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def _cancellable(fn, progress, poll: float = 0.05, what: str = "t-SNE"):
+    """``fn()``, but return at once (raising :class:`Cancelled`) when ``progress`` is cancelled.
+
+    openTSNE's neighbour search and affinities (seconds to a minute for 20,000 points) and one
+    KMeans fit have no callback; ``fn`` runs in a helper thread that the caller stops waiting for
+    on cancel. The helper finishes its current phase in the background (t-SNE then stops at the
+    first optimisation callback, which sees the cancel flag) and its result is dropped.
+    """
+    if progress is None:
+        return fn()
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in the caller's thread
+            out["error"] = exc
+
+    helper = threading.Thread(target=run, name=what, daemon=True)
+    helper.start()
+    while helper.is_alive():
+        helper.join(poll)
+        if progress.cancelled and helper.is_alive():
+            raise Cancelled(f"{what} cancelled by the user")
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def tsne_embedding(z, *, n_pca: int = 50, perplexity: float = 30.0, random_state: int = 0,
@@ -80,6 +111,8 @@ def tsne_embedding(z, *, n_pca: int = 50, perplexity: float = 30.0, random_state
         state["last"] = iteration
         if progress is None:
             return False
+        if progress.cancelled:  # no more updates once cancelled (the task may be gone)
+            return True
         progress.update(min(done, total), total, f"t-SNE iteration {done}/{total}")
         return progress.cancelled
 
@@ -88,7 +121,7 @@ def tsne_embedding(z, *, n_pca: int = 50, perplexity: float = 30.0, random_state
                 n_jobs=n_jobs, callbacks=callback if progress is not None else None,
                 callbacks_every_iters=every, verbose=False)
     try:
-        emb = tsne.fit(x)
+        emb = _cancellable(lambda: tsne.fit(x), progress)
     except OptimizationInterrupt:
         raise Cancelled("t-SNE cancelled by the user") from None
     if progress is not None:
@@ -145,7 +178,8 @@ def kmeans_inertia(z, *, k_values=range(2, 81), random_state: int = 0, batch_siz
             progress.update(idx, ks.size, f"KMeans k={k}")
         km = MiniBatchKMeans(n_clusters=int(k), random_state=random_state,
                              batch_size=batch_size, n_init=n_init)
-        km.fit(x)
+        # one fit of a large k takes seconds: wait for it in a cancellable way
+        _cancellable(lambda: km.fit(x), progress, what="KMeans")
         # inertia on all used points (MiniBatchKMeans.inertia_ is already that)
         inertia[idx] = float(km.inertia_)
     if progress is not None:

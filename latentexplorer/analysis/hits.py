@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._validation import (DEFAULT_CHUNK_ROWS, check_chunk_size, check_matrix, check_nonnegative,
-                          check_vector, iter_chunks)
+from ._validation import (DEFAULT_CHUNK_ROWS, as_float_array, check_chunk_size, check_matrix,
+                          check_nonnegative, check_vector, iter_chunks)
 
 __all__ = ["hit_mask_box", "hit_fraction_box", "mahalanobis_radius", "hit_mask_mahalanobis",
            "hit_fraction_mahalanobis"]
@@ -70,7 +70,7 @@ def _model_arrays(model):
         raise InvalidInputError(
             "pca_or_mean_cov: expected a fitted LatentPCA or a (mean, cov) pair") from None
     mean = check_vector(mean, "mean")
-    cov = np.asarray(cov, dtype=np.float64)
+    cov = as_float_array(cov, "cov")
     d = mean.size
     if cov.shape != (d, d) or not np.isfinite(cov).all():
         raise InvalidInputError(f"cov: expected a finite ({d}, {d}) matrix, got shape {cov.shape}")

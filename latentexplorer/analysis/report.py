@@ -93,6 +93,16 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
     check_nonnegative(mu_threshold, "mu_threshold")
     check_nonnegative(hw_threshold, "hw_threshold")
     check_positive(uniform_b, "uniform_b")
+    # every option is checked before the first (slow) step, so a typo fails at once
+    from .correlation import _check_threshold
+    _check_threshold(pair_threshold)
+    for t in np.atleast_1d(thresholds):
+        _check_threshold(t)
+    for name, limit in (("kmeans_max_points", kmeans_max_points), ("tsne_max_points", tsne_max_points)):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))
+                                  or limit < 2):
+            raise InvalidInputError(f"{name}: expected an integer >= 2 (or none for all points), "
+                                    f"got {limit!r}")
     n, d = z.shape
     total = 5 + int(mu is not None) + int(attributes is not None) + int(kmeans) + int(tsne)
     step = 0
@@ -171,7 +181,8 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
         _step(progress, step, total, "KMeans inertia")
         idx = subset(kmeans_max_points)
         ks = [k for k in kmeans_k if k <= idx.size]
-        k_arr, inertia = kmeans_inertia(z[idx], k_values=ks, random_state=random_state)
+        k_arr, inertia = kmeans_inertia(z[idx], k_values=ks, random_state=random_state,
+                                        progress=progress)
         results["kmeans"] = (k_arr, inertia)
         summary["kmeans"] = {"n_points": int(idx.size), "k": k_arr.tolist(),
                              "inertia": inertia.tolist()}

@@ -26,7 +26,7 @@ def bench_decode(ctx: Context) -> list[Result]:
     t0 = time.perf_counter()
     dec = Decoder(model)
     construct_s = time.perf_counter() - t0
-    calls = 40 if ctx.quick else 200
+    calls = 20 if ctx.quick else 200
     rng = np.random.default_rng(0)
     zs = rng.standard_normal((calls, cfg.z_dim)).astype(np.float32)
     model.predict(zs[:1], verbose=0)  # build predict's function once (not timed)
@@ -63,7 +63,7 @@ def bench_decode(ctx: Context) -> list[Result]:
     z64 = rng.standard_normal((64, cfg.z_dim)).astype(np.float32)
     dec.decode(z64)
     model.predict(z64, verbose=0, batch_size=64)
-    reps = 5 if ctx.quick else 20
+    reps = 3 if ctx.quick else 20
     o, b = interleaved(lambda: dec.decode(z64), lambda: model.predict(z64, verbose=0, batch_size=64),
                        reps)
     o, b = [x * 1000 for x in o], [x * 1000 for x in b]

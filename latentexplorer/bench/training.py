@@ -54,10 +54,10 @@ def bench_train_throughput(ctx: Context) -> list[Result]:
     from ..models.config import ModelConfig
 
     if ctx.quick:
-        n_store, batch, steps, skip, reps = 512, 32, 8, 3, 2
+        n_store, batch, steps, skip, reps = 256, 16, 6, 2, 1
     else:
         n_store, batch, steps, skip, reps = 10_000, 128, 30, 5, 3
-    store = face_store(ctx.cache, n_store)
+    store = face_store(ctx.cache, n_store, base=32 if ctx.quick else 256)
     n_used = steps * batch
     idx = np.arange(n_used)
     x_ram = np.asarray(store.images, dtype=np.float32)  # the whole set as float32 in RAM
@@ -128,11 +128,11 @@ def train_rss_child(store_path: str, steps: int, batch: int) -> None:
 
 def bench_train_rss(ctx: Context) -> list[Result]:
     if ctx.quick:
-        n, steps, batch = 2_000, 4, 32
+        n, steps, batch = 1_000, 3, 16
     else:
         n, steps, batch = 200_000, 30, 128
     ctx.log(f"peak RSS: store of {n:,} images, {steps} training steps of {batch}")
-    store = face_store(ctx.cache, n)
+    store = face_store(ctx.cache, n, base=32 if ctx.quick else 256)
     f32_mb = store.n * store.size * store.size * 3 * 4 / 2**20
     cmd = [sys.executable, "-m", "latentexplorer.bench.child", "train-rss", str(store.path),
            "--steps", str(steps), "--batch", str(batch)]

@@ -22,7 +22,9 @@ def register(subparsers) -> None:
     s.add_argument("workspace", metavar="WORKSPACE", help="workspace folder")
     s.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="PNG file to write")
     s.add_argument("--size", default="1366x768", help="window size WxH (default %(default)s)")
-    s.add_argument("--tab", default=None, help="tab to show: explorer (default), training, generator, analysis")
+    s.add_argument("--tab", default=None,
+                   help="tab to show: explorer (default), training, generator, analysis; "
+                        "a sub-tab after a slash, e.g. analysis/radius")
     s.add_argument("--plane", default=None, metavar="KIND,I,J",
                    help="plane to show, e.g. pca,0,1 or latent,3,7")
     s.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for loading (default 300)")

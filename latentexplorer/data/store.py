@@ -179,8 +179,7 @@ class StoreWriter:
                 f"{out}: exists and is not a dataset store (no meta.json); refusing to replace it "
                 "even with overwrite - choose another output folder")
 
-    @staticmethod
-    def _reserve_disk_space(path: Path) -> None:
+    def _reserve_disk_space(self, path: Path) -> None:
         """Allocate the memmap's blocks now.
 
         A sparse memmap that runs out of disk space mid-import kills the process with SIGBUS;
@@ -194,9 +193,9 @@ class StoreWriter:
             os.posix_fallocate(fd, 0, size)
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
+                amount = f"{size / 1e9:.2f} GB" if size >= 1e8 else f"{size / 1e6:.1f} MB"
                 raise InvalidInputError(
-                    f"{path.parent.parent}: not enough free disk space for {size / 1e9:.2f} GB "
-                    "of images") from None
+                    f"{self.out_dir}: not enough free disk space for {amount} of images") from None
             # EINVAL/EOPNOTSUPP: the file system cannot preallocate; carry on with a sparse file.
         finally:
             os.close(fd)

@@ -551,6 +551,10 @@ def generate_faces(n: int, size: int = 96, seed: int = 0, start: int = 0
     return render_faces(factors, size), factors
 
 
+#: upper bound of :func:`write_synthetic_store` (the factors alone would need n x 60 bytes of RAM)
+MAX_SYNTH_IMAGES = 50_000_000
+
+
 def write_synthetic_store(out: str | Path, n: int = 20000, size: int = 96, seed: int = 0,
                           progress: ProgressReporter | None = None,
                           overwrite: bool = False) -> DatasetStore:
@@ -566,6 +570,8 @@ def write_synthetic_store(out: str | Path, n: int = 20000, size: int = 96, seed:
     """
     if int(n) != n or n <= 0:
         raise InvalidInputError(f"n={n!r}: expected a positive number of images")
+    if n > MAX_SYNTH_IMAGES:
+        raise InvalidInputError(f"n={n!r}: at most {MAX_SYNTH_IMAGES:,} synthetic images (CelebA has ~200,000)")
     _check_args(n, size, seed, 0)
     n, size = int(n), int(size)
     t0 = time.monotonic()

@@ -71,8 +71,42 @@ def render_screenshot(workspace: str | os.PathLike, out: str | os.PathLike,
     from .main_window import MainWindow
 
     win = MainWindow()
-    win.resize(*size)
-    win.show()
+    win.save_state_on_close = False  # a screenshot leaves the workspace's gui_state.json alone
+    win.interactive = False  # errors go to the log (stderr), never to a modal dialog
+    try:
+        win.resize(*size)
+        win.show()
+        _render_into(app, win, workspace, out, timeout_s=timeout_s, tab=tab, plane=plane, path=path)
+    finally:
+        close_window(win)  # also on errors/timeouts: no thread may outlive the window
+    return Path(out)
+
+
+def _tab_index(win, tab: str) -> tuple[int, str | None]:
+    """Index of the main tab named ``tab`` ("analysis/radius": the Analysis tab and the name of
+    its sub-tab); raises RuntimeError naming the choices for an unknown name."""
+    main, _, sub = tab.lower().partition("/")
+    names = [win.tabs.tabText(i).lower().replace("&", "") for i in range(win.tabs.count())]
+    if main not in names:
+        raise RuntimeError(f"--tab {tab!r}: expected one of {', '.join(names)}")
+    return names.index(main), (sub or None)
+
+
+def _select_sub_tab(page, sub: str) -> None:
+    from PySide6.QtWidgets import QTabWidget
+
+    for tw in [page] + page.findChildren(QTabWidget):
+        if not isinstance(tw, QTabWidget):
+            continue
+        names = [tw.tabText(i).lower().replace("&", "") for i in range(tw.count())]
+        hits = [i for i, n in enumerate(names) if n.startswith(sub)]
+        if hits:
+            tw.setCurrentIndex(hits[0])
+            return
+    raise RuntimeError(f"--tab: no sub-tab {sub!r} on this page")
+
+
+def _render_into(app, win, workspace, out, *, timeout_s, tab, plane, path) -> None:
     if not win.open_workspace(workspace):
         raise RuntimeError(f"cannot open {workspace}")
     if not win.wait_idle(int(timeout_s * 1000)):
@@ -88,10 +122,13 @@ def render_screenshot(workspace: str | os.PathLike, out: str | os.PathLike,
     if st.current is not None:
         st.set_current(st.current, index=st.current_index)
     if tab:
-        names = [win.tabs.tabText(i).lower() for i in range(win.tabs.count())]
-        if tab.lower() in names:
-            win.tabs.setCurrentIndex(names.index(tab.lower()))
-    win.wait_idle(int(timeout_s * 1000))
+        index, sub = _tab_index(win, tab)
+        # showing the Generator tab fills its grid once (it generates in the background)
+        win.tabs.setCurrentIndex(index)
+        if sub:
+            _select_sub_tab(win.tabs.widget(index), sub)
+    if not win.wait_idle(int(timeout_s * 1000)):
+        raise RuntimeError("timed out waiting for the background tasks")
     t_end = time.monotonic() + 0.3
     while time.monotonic() < t_end:
         app.processEvents()
@@ -100,7 +137,27 @@ def render_screenshot(workspace: str | os.PathLike, out: str | os.PathLike,
     out.parent.mkdir(parents=True, exist_ok=True)
     if not win.grab().save(str(out)):
         raise RuntimeError(f"could not write {out}")
-    win._closing = True
-    win.runner.cancel_all(wait_ms=30_000)
+
+
+def close_window(win, wait_ms: int = 120_000) -> None:
+    """Close ``win`` (a :class:`MainWindow`) for good, for scripts and one-shot commands.
+
+    Stops its background tasks and waits for their threads, closes it, deletes it (and its
+    child widgets, pyqtgraph items and timers) through ``deleteLater`` and processes the pending
+    events, so nothing Qt-side is left for the interpreter's shutdown to tear down in an
+    arbitrary order (which can end in "Fatal Python error" / a segfault at exit).
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    win._closing = True  # no error dialogs from here on
+    runner = getattr(win, "runner", None)
+    if runner is not None:
+        runner.cancel_all(wait_ms=wait_ms)
     win.close()
-    return out
+    win.deleteLater()
+    app = QApplication.instance()
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+        if app is not None:
+            app.processEvents()

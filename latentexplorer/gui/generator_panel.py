@@ -263,6 +263,9 @@ class GeneratorPanel(QWidget):
         self._setting_samples = False
         self._sampler_cache: tuple[tuple, Any] | None = None
         self._scorer_cache: tuple[tuple, Any] | None = None
+        #: generate once by itself when the tab is shown with z-points, PCA and decoder loaded
+        self.auto_generate = True
+        self._auto_key: tuple | None = None  # (id(z), id(decoder)) already auto-generated
         self._build()
         state.latentsChanged.connect(self._data_changed)
         state.workspaceChanged.connect(self._data_changed)
@@ -438,6 +441,10 @@ class GeneratorPanel(QWidget):
     def _data_changed(self) -> None:
         self._sampler_cache = None
         self._scorer_cache = None
+        if self.result is not None and self.state.samples is not self.result.get("state_samples"):
+            self.result = None  # another workspace / other z-points: the old faces are stale
+            self.grid.set_faces(None, [], [])
+            self.status.setText("")
         if self.state.z_dim:
             self.n_comp.setMaximum(self.state.z_dim)
         self._update_enabled()
@@ -445,6 +452,11 @@ class GeneratorPanel(QWidget):
     def _decoder_changed(self) -> None:
         self._scorer_cache = None
         self._update_enabled()
+
+    NO_DATA_TEXT = "Load z-points (open a workspace) to generate"
+    READY_TEXT = "Ready: choose a method and press Generate (Ctrl+G)"
+    NO_DECODER_TEXT = ("Ready (no decoder yet: the samples appear in the scatter only). "
+                       "Press Generate (Ctrl+G)")
 
     def _update_enabled(self) -> None:
         has_z = self.state.z is not None
@@ -454,8 +466,34 @@ class GeneratorPanel(QWidget):
         self.export_vectors_button.setEnabled(has_samples)
         self.clear_button.setEnabled(has_samples)
         self.export_grid_button.setEnabled(self._grid_ready())
+        text = self.status.text()
+        idle = text in ("", self.NO_DATA_TEXT, self.READY_TEXT, self.NO_DECODER_TEXT)
         if not has_z:
-            self.status.setText("Load z-points (open a workspace) to generate")
+            if idle or self.result is None:
+                self.status.setText(self.NO_DATA_TEXT)
+        elif idle:
+            self.status.setText(self.READY_TEXT if self.state.decoder is not None
+                                else self.NO_DECODER_TEXT)
+        self._maybe_auto_generate()
+
+    def _auto_ready(self) -> bool:
+        """z-points, their statistics and a decoder are there, nothing generated for them yet."""
+        st = self.state
+        return (self.auto_generate and st.z is not None and st.decoder is not None
+                and st.stats is not None and self.result is None and st.samples is None
+                and self._auto_key != (id(st.z), id(st.decoder))
+                and not (self.worker is not None and not self.worker.is_finished))
+
+    def _maybe_auto_generate(self) -> None:
+        """Fill the grid once, the first time the panel is visible with data and a decoder
+        (so the tab is never an empty page); later runs only on Generate."""
+        if self.isVisible() and self._auto_ready():
+            self._auto_key = (id(self.state.z), id(self.state.decoder))
+            self.generate()
+
+    def showEvent(self, event) -> None:  # noqa: N802 -- Qt override
+        super().showEvent(event)
+        self._maybe_auto_generate()
 
     def _grid_ready(self) -> bool:
         r = self.result
@@ -604,15 +642,8 @@ class GeneratorPanel(QWidget):
 
     # ------------------------------------------------------------------------------ export
     def fingerprint(self) -> str:
-        dec = self.state.decoder
-        model = getattr(dec, "model", None)
-        if model is not None:
-            from ..render.images import weights_fingerprint
-
-            return weights_fingerprint(model)
-        ws = self.state.workspace
-        fp = ws.model_fingerprint() if ws is not None else None
-        return fp or "unknown"
+        """The decoder's weights fingerprint (what ``redecode_sidecar`` checks)."""
+        return self.state.decoder_fingerprint()
 
     def export_grid(self, path) -> tuple:
         """Write the shown grid (PNG + JSON sidecar) to ``path``; returns (png, json)."""

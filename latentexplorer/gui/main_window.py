@@ -336,6 +336,10 @@ class MainWindow(QMainWindow):
         self.runner = runner or TaskRunner(self)
         self.state = AppState(runner=self.runner, parent=self)
         self._closing = False
+        #: write gui_state.json when the window closes (off for screenshots)
+        self.save_state_on_close = True
+        #: error dialogs are shown (off for offscreen screenshots: a modal dialog would hang)
+        self.interactive = True
         self._pending_training = False
         self._failed: dict[str, str] = {}
 
@@ -542,7 +546,7 @@ class MainWindow(QMainWindow):
         log.warning("%s: %s", title, message)
         self._status(f"Error: {message}")
         self.errorShown.emit(message)
-        if self._closing:
+        if self._closing or not self.interactive:
             return
         try:
             QMessageBox.warning(self, title, message)
@@ -717,7 +721,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, ev) -> None:  # noqa: N802
         """Save gui_state.json; stop background work (training keeps its checkpoint) and wait."""
         self._closing = True
-        self.save_gui_state()
+        if self.save_state_on_close:
+            self.save_gui_state()
         if self.runner.busy:
             self._status("Stopping background tasks…")
             self.runner.cancel_all(wait_ms=120_000)

@@ -174,8 +174,22 @@ class PathStrip(QWidget):
         if path is None:
             return
         try:
-            fp = st.workspace.model_fingerprint() if st.workspace is not None else ""
-            export_path_strip(path, self.vectors, self.images, fingerprint=fp or "",
-                              plane=st.plane, points=st.path_points, sharpen=st.sharpen)
+            self.export(path)
         except Exception as exc:  # noqa: BLE001
             st.errorOccurred.emit(f"Export of the path strip failed: {exc}")
+
+    def export(self, path):
+        """Write the strip to ``path`` (PNG + JSON sidecar); returns (png, json).
+
+        The sidecar records the decoder's weights fingerprint (as the generator's grid export
+        does), so :func:`latentexplorer.render.images.redecode_sidecar` accepts it with the same
+        decoder."""
+        from ..errors import InvalidInputError
+        from .export import export_path_strip
+
+        if self.images is None or self.vectors is None:
+            raise InvalidInputError("no path strip to export (draw a path first)")
+        st = self.state
+        return export_path_strip(path, self.vectors, self.images,
+                                 fingerprint=st.decoder_fingerprint(), plane=st.plane,
+                                 points=st.path_points, sharpen=st.sharpen)

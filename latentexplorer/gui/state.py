@@ -291,6 +291,7 @@ class AppState(QObject):
         self.workspace = None
         self.dataset = None  # DatasetStore of the workspace (thumbnails, attributes)
         self.decoder = None  # latentexplorer.render.decode.Decoder
+        self._fingerprint_cache: tuple[Any, str] | None = None  # (decoder, its fingerprint)
         self.z: np.ndarray | None = None
         self.attributes: np.ndarray | None = None
         self.attribute_names: list[str] = []
@@ -392,7 +393,29 @@ class AppState(QObject):
 
     def set_decoder(self, decoder) -> None:
         self.decoder = decoder
+        self._fingerprint_cache = None
         self.decoderChanged.emit()
+
+    def decoder_fingerprint(self) -> str:
+        """Weights fingerprint of the current decoder -- the one
+        :func:`latentexplorer.render.images.redecode_sidecar` checks -- for grid and path-strip
+        sidecars (cached per decoder). Without a Keras decoder model: the workspace's model
+        fingerprint, else ``"unknown"`` (such a sidecar cannot be re-decoded)."""
+        dec = self.decoder
+        cache = self._fingerprint_cache
+        if cache is not None and dec is not None and cache[0] is dec:
+            return cache[1]
+        fp = None
+        model = getattr(dec, "model", None)
+        if model is not None:
+            from ..render.images import weights_fingerprint
+
+            fp = weights_fingerprint(model)
+        if not fp and self.workspace is not None and hasattr(self.workspace, "model_fingerprint"):
+            fp = self.workspace.model_fingerprint()
+        if model is not None and fp:
+            self._fingerprint_cache = (dec, fp)
+        return fp or "unknown"
 
     def save_gui_state(self) -> None:
         """Write ``gui_state.json`` of the current workspace (no-op without one)."""

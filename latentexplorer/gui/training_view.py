@@ -248,6 +248,23 @@ def training_task(params, reporter: ProgressReporter) -> dict:
     return {"history": list(history or []), "latents": latents}
 
 
+def subset_projection_task(params, reporter: ProgressReporter | None = None) -> dict:
+    """Worker function: the stable 2-D projection of the fixed subset's z-points.
+
+    Parameters (mapping): ``z`` (k, z_dim) -- the z-points of the subset (already gathered, so
+    the task never touches the full array). Returns ``{"xy": (k, 2) float32, "reference": the
+    fitted :class:`StableProjector` reference}`` (the view continues that basis when training
+    resumes). The SVD takes 10 ms to several seconds on a loaded machine (BLAS threads fighting
+    for cores), which is why it runs here and not in the GUI thread.
+    """
+    reporter = reporter or ProgressReporter()
+    reporter.update(0, 1, "projecting the fixed subset")
+    projector = StableProjector()
+    xy = projector.project(np.asarray(params["z"]))
+    reporter.update(1, 1, "subset projected")
+    return {"xy": xy, "reference": projector.reference_}
+
+
 # ------------------------------------------------------------------------------------------------
 # widgets
 # ------------------------------------------------------------------------------------------------
@@ -638,8 +655,13 @@ class TrainingView(QWidget):
         cb = getattr(self.state, "color_by", None)
         return names.index(cb) if cb in names else None
 
+    PREVIEW_JOB = "subset projection"
+
     def _show_current_latents(self) -> None:
-        """Show the fixed subset of the loaded z-points (the start of the live picture)."""
+        """Show the fixed subset of the loaded z-points (the start of the live picture).
+
+        Only the subset's rows are gathered here (< 1 ms for 200,000 points); its PCA/SVD runs
+        as the ``"subset projection"`` job of the runner (synchronously without one)."""
         if self.running:
             return
         st = self.state
@@ -650,20 +672,34 @@ class TrainingView(QWidget):
         subset = self._subset(ws, n)
         if subset is None:
             return
-        try:
-            self.projector.reset()
-            xy = self.projector.project(np.asarray(st.z[subset]))
-        except InvalidInputError:
-            return
+        z = st.z
         labels = None
         li = self._label_index(ws)
         if li is not None and st.attributes is not None:
             labels = np.asarray(st.attributes[subset, li], dtype=np.float32)
-        self.scatter.clear_points()
-        self.scatter.set_projection(xy, labels=labels)
+        params = {"z": np.asarray(z[subset], dtype=np.float32)}
         epoch = ws.checkpoint_epoch if ws is not None else 0
-        self.scatter.setTitle(f"Fixed subset ({len(subset)} images), encoding of epoch {epoch}",
-                              color="k", size="10pt")
+
+        def show(res, z=z, ws=ws, labels=labels, subset=subset, epoch=epoch) -> None:
+            if self.running or self.state.z is not z or self.state.workspace is not ws:
+                return  # stale: other z-points arrived or training took over the view
+            self.projector.reset()
+            self.projector.reference_ = np.asarray(res["reference"], dtype=np.float64)
+            self.projector.n_updates_ = 1
+            self.scatter.clear_points()
+            self.scatter.set_projection(res["xy"], labels=labels)
+            self.scatter.setTitle(f"Fixed subset ({len(subset)} images), encoding of epoch {epoch}",
+                                  color="k", size="10pt")
+
+        if self.runner is None:
+            try:
+                show(subset_projection_task(params))
+            except InvalidInputError:
+                pass
+            return
+        w = self.runner.start(self.PREVIEW_JOB, subset_projection_task, params)
+        w.result.connect(show)
+        w.error.connect(lambda msg: log.warning("subset projection failed: %s", msg))
 
     def _subset(self, ws, n: int | None = None) -> np.ndarray | None:
         if n is None:

@@ -32,6 +32,7 @@ Example
 
 from __future__ import annotations
 
+import atexit
 import copy
 import dataclasses
 import logging
@@ -53,6 +54,43 @@ TaskFn = Callable[[Any, ProgressReporter], Any]
 
 #: arrays larger than this are passed as read-only views instead of being copied
 COPY_LIMIT_BYTES = 16 * 1024 * 1024
+
+#: workers whose thread was started and has not been reported finished (see shutdown_all)
+_LIVE: "set[TaskWorker]" = set()
+#: how long the interpreter's exit waits for running tasks (they stop at their next check)
+EXIT_WAIT_MS = 120_000
+
+
+def shutdown_all(wait_ms: int = EXIT_WAIT_MS) -> bool:
+    """Cancel every running task of the process and wait for the threads to end.
+
+    Registered with :mod:`atexit`: a script (or command) that returns while a task still runs
+    must not let Python destroy a running ``QThread`` at exit -- Qt aborts the process then
+    ("QThread: Destroyed while thread is still running", "Fatal Python error: Aborted").
+    Needs no event loop. Returns True when no thread is left running.
+    """
+    live = [w for w in list(_LIVE) if w._thread is not None]
+    for w in live:
+        w.cancel()
+        # the thread runs an event loop after the task returned: let it end (quit() before
+        # exec() started is remembered by Qt, so a task still running ends its thread too)
+        w._thread.quit()
+    deadline = time.monotonic() + wait_ms / 1000.0
+    ok = True
+    for w in live:
+        thread = w._thread
+        if thread is None:
+            continue
+        left = max(int((deadline - time.monotonic()) * 1000), 1)
+        if thread.isRunning() and not thread.wait(left):
+            ok = False
+            log.warning("task %r still running at exit", w.name)
+    if ok:
+        _LIVE.clear()
+    return ok
+
+
+atexit.register(shutdown_all)
 
 
 def _freeze_value(value: Any) -> Any:
@@ -204,6 +242,7 @@ class TaskWorker(QObject):
         self._job.done.connect(self._on_done)
         self._thread.started.connect(self._job.run)
         self.started_at = time.monotonic()
+        _LIVE.add(self)
         self._thread.start()
         return self
 
@@ -272,6 +311,7 @@ class TaskWorker(QObject):
             thread.quit()
             thread.wait(5000)  # run() has returned: the thread's event loop ends at once
         self.is_finished = True
+        _LIVE.discard(self)
         self._job = None
         self._thread = None
         self._old_thread = thread  # dropped with the worker, never while it runs

@@ -140,7 +140,11 @@ def _load(path: Path, what: str) -> keras.Model:
     except (zipfile.BadZipFile, EOFError) as exc:
         raise InvalidInputError(f"{path}: truncated or not a .keras file ({exc})") from None
     except (ValueError, TypeError, KeyError, OSError, AttributeError) as exc:
-        raise InvalidInputError(f"{path}: cannot load the {what} ({type(exc).__name__}: {exc})") from None
+        # Keras appends whole config dumps to its messages: keep the first line, at most 400 chars
+        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
+        if len(first) > 400:
+            first = first[:400] + " ..."
+        raise InvalidInputError(f"{path}: cannot load the {what} ({type(exc).__name__}: {first})") from None
 
 
 def _check_image_model(model: keras.Model, path: Path, what: str, cfg: ModelConfig | None) -> None:

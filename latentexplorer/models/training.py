@@ -22,7 +22,7 @@ from .. import _env  # noqa: F401
 import keras
 import tensorflow as tf
 
-from ..errors import Cancelled, InvalidInputError, LatentExplorerError
+from ..errors import Cancelled, InvalidInputError, LatentExplorerError, WriteFailedError
 from ..progress import ProgressReporter
 from .autoencoder import build_model
 from .io import save_model
@@ -265,10 +265,13 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
                     "images_per_second": len(train_idx) / train_seconds, "images": int(len(train_idx)),
                     "batch_size": batch_size, "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
         with _defer_sigint():
-            save_model(model, ws.model_dir)
+            try:
+                save_model(model, ws.model_dir)
+                ws.write_history(history + [row])
+                ws.write_checkpoint(epoch + 1)
+            except WriteFailedError as exc:
+                raise WriteFailedError(exc.errno, f"{exc}; epoch {epoch + 1} not saved, {kept()}") from exc
             history.append(row)
-            ws.write_history(history)
-            ws.write_checkpoint(epoch + 1)
         done = epoch + 1
         if on_epoch_end is not None:
             on_epoch_end(row)

@@ -258,10 +258,12 @@ def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, sett
         if key in record:
             raise InvalidInputError(f"save_grid: extra entry {key!r} would overwrite a sidecar field")
         record[key] = value
+    sidecar = _sidecar_path(path_png)
+    # PNG and sidecar belong together: the PNG is renamed into place only after the sidecar was
+    # written, so a failed write (disk full) leaves the previous pair untouched
     with atomic_path(path_png) as tmp:
         img.save(tmp, format="PNG")
-    sidecar = _sidecar_path(path_png)
-    atomic_write_json(sidecar, record)
+        atomic_write_json(sidecar, record)
     return sidecar
 
 

@@ -62,7 +62,10 @@ def _check_z(z: Any, *, min_points: int = 1) -> np.ndarray:
         raise InvalidInputError(f"z-points: expected an array of shape (n_points, z_dim), got {z.shape}")
     if z.shape[0] < min_points:
         raise InvalidInputError(f"z-points: need at least {min_points} points, got {z.shape[0]}")
-    z = z.astype(np.float64, copy=False)
+    try:
+        z = z.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"z-points: expected numbers, got dtype {z.dtype}") from None
     if not np.all(np.isfinite(z)):
         raise InvalidInputError("z-points: contain NaN or infinite values")
     return z

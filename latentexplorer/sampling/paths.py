@@ -29,6 +29,13 @@ class PCALike(Protocol):
     def inverse_transform(self, c: np.ndarray) -> np.ndarray: ...
 
 
+def _float_array(x: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name}: expected numbers, got {type(x).__name__}") from None
+
+
 def parse_plane(plane: Sequence[Any], z_dim: int | None = None) -> tuple[str, int, int]:
     """Validate ``(kind, i, j)`` with kind ``"latent"`` or ``"pca"`` and ``i != j``."""
     try:
@@ -49,7 +56,7 @@ def parse_plane(plane: Sequence[Any], z_dim: int | None = None) -> tuple[str, in
 
 
 def _as_vector(base: Any, name: str = "base") -> np.ndarray:
-    v = np.asarray(base, dtype=np.float64)
+    v = _float_array(base, name)
     if v.ndim == 2 and v.shape[0] == 1:
         v = v[0]
     if v.ndim != 1 or v.size < 2:
@@ -60,7 +67,7 @@ def _as_vector(base: Any, name: str = "base") -> np.ndarray:
 
 
 def _as_points2d(points2d: Any) -> np.ndarray:
-    p = np.asarray(points2d, dtype=np.float64)
+    p = _float_array(points2d, "points")
     if p.ndim == 1 and p.size == 2:
         p = p[None, :]
     if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] < 1:
@@ -75,7 +82,7 @@ def _resolve_pca(pca: Any, z_dim: int) -> PCALike:
         raise InvalidInputError("plane_path: a PCA plane needs a fitted PCA (or the z-points to fit one)")
     if hasattr(pca, "transform") and hasattr(pca, "inverse_transform"):
         return pca
-    data = np.asarray(pca, dtype=np.float64)
+    data = _float_array(pca, "pca")
     if data.ndim != 2 or data.shape[1] != z_dim or data.shape[0] < 2:
         raise InvalidInputError(
             f"plane_path: pca must be a PCA object or z-points of shape (n, {z_dim}), got {data.shape}")
@@ -147,7 +154,7 @@ def resample_polyline(points2d: Any, n: int) -> np.ndarray:
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InvalidInputError(f"n: number of path points must be an integer >= 1, got {n!r}")
-    pts = np.asarray(points2d, dtype=np.float64)
+    pts = _float_array(points2d, "points")
     if pts.ndim != 2 or pts.shape[0] < 1 or not np.all(np.isfinite(pts)):
         raise InvalidInputError(f"points: expected a finite array of shape (m, d), got {np.shape(points2d)}")
     seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
@@ -192,7 +199,7 @@ def attribute_path(base: Any, direction: Any, t_values: Any, *, normalize: bool 
         if norm == 0.0:
             raise InvalidInputError("attribute_path: direction is the zero vector")
         d = d / norm
-    t = np.atleast_1d(np.asarray(t_values, dtype=np.float64))
+    t = np.atleast_1d(_float_array(t_values, "t_values"))
     if t.ndim != 1 or not np.all(np.isfinite(t)):
         raise InvalidInputError("t_values: expected a finite 1-D sequence of numbers")
     return (v[None, :] + t[:, None] * d[None, :]).astype(np.float32)

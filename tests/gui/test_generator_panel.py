@@ -168,3 +168,53 @@ def test_face_likeness_with_workspace(qtbot, tiny_workspace):
     assert "face score" in panel.status.text()
     assert 0.0 <= float(np.min(scores.face_score)) <= float(np.max(scores.face_score)) <= 1.0
     runner.cancel_all(wait_ms=30_000)
+
+
+# ------------------------------------------------------------------ following the state's signals
+def test_panel_follows_latents_and_decoder_that_arrive_later(qtbot, decoder):
+    """Created before a workspace is loaded (as in the main window), the panel must leave the
+    "Load z-points" message once the z-points arrive, and fill its grid by itself the first
+    time it is visible with z-points, statistics and a decoder."""
+    st = AppState()
+    panel = GeneratorPanel(st, None)
+    qtbot.addWidget(panel)
+    panel.n_show.setValue(6)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert "Load z-points" in panel.status.text()
+    assert not panel.generate_button.isEnabled()
+    z = np.random.default_rng(1).normal(size=(120, Z_DIM)).astype(np.float32)
+    st.set_latents(z)  # no decoder yet: ready, but nothing to decode
+    assert panel.generate_button.isEnabled()
+    assert "Load z-points" not in panel.status.text()
+    assert panel.grid.tiles == []
+    st.set_decoder(decoder)
+    assert "Load z-points" not in panel.status.text()
+    assert len(panel.grid.tiles) == 6  # generated once by itself
+    assert st.samples is not None and st.samples.shape[1] == Z_DIM
+    first = st.samples
+    st.set_decoder(decoder)  # the same decoder again: no second automatic run
+    assert st.samples is first
+
+
+def test_hidden_panel_generates_when_first_shown(qtbot, state):
+    panel = GeneratorPanel(state, None)  # data and decoder already there, panel not shown
+    qtbot.addWidget(panel)
+    panel.n_show.setValue(4)
+    assert panel.grid.tiles == [] and state.samples is None
+    assert "Load z-points" not in panel.status.text()
+    panel.show()
+    qtbot.waitUntil(lambda: len(panel.grid.tiles) == 4, timeout=10_000)
+    panel.hide()
+    panel.show()
+    assert len(panel.grid.tiles) == 4 and panel.result is not None
+
+
+def test_new_latents_drop_the_old_grid(qtbot, state):
+    panel = GeneratorPanel(state, None)
+    qtbot.addWidget(panel)
+    panel.n_show.setValue(3)
+    panel.generate()
+    assert len(panel.grid.tiles) == 3
+    state.set_latents(np.random.default_rng(5).normal(size=(50, Z_DIM + 1)).astype(np.float32))
+    assert panel.grid.tiles == [] and panel.result is None

@@ -258,3 +258,60 @@ def test_excepthook_shows_a_dialog(errors, qtbot):
     finally:
         sys.excepthook = old
     assert errors and "ValueError: unexpected" in errors[-1][1]
+
+
+# ------------------------------------------------------------------ integration fixes
+def test_generator_tab_shows_scored_faces_after_loading(window, qtbot, errors):
+    """The Generator tab of a loaded workspace is never an empty page: shown for the first time
+    it generates once in the background, with face-likeness scores under the faces."""
+    panel = window.generator_panel
+    assert "Load z-points" not in panel.status.text()
+    window.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=60_000)
+    assert window.wait_idle(60_000)
+    assert len(panel.grid.tiles) == min(panel.n_show.value(), panel.n.value())
+    assert all(t.caption.text().startswith("face ") for t in panel.grid.tiles)
+    assert "face score" in panel.status.text()
+    assert not errors
+
+
+def test_screenshot_of_the_generator_tab_has_a_filled_grid(tiny_workspace_copy, tmp_path, qtbot,
+                                                           monkeypatch):
+    from latentexplorer.gui import app
+    from latentexplorer.gui.generator_panel import GeneratorPanel
+
+    seen = []
+    orig = GeneratorPanel._set_result
+    monkeypatch.setattr(GeneratorPanel, "_set_result",
+                        lambda self, res: (seen.append(len(res["images"])), orig(self, res)))
+    before = (tiny_workspace_copy / "gui_state.json").read_bytes() \
+        if (tiny_workspace_copy / "gui_state.json").exists() else None
+    out = app.render_screenshot(tiny_workspace_copy, tmp_path / "gen.png", tab="generator")
+    assert out.is_file() and seen and seen[0] > 0
+    after = (tiny_workspace_copy / "gui_state.json").read_bytes() \
+        if (tiny_workspace_copy / "gui_state.json").exists() else None
+    assert after == before  # a screenshot does not change the workspace
+    with pytest.raises(RuntimeError, match="expected one of"):
+        app.render_screenshot(tiny_workspace_copy, tmp_path / "x.png", tab="nonsense")
+
+
+def test_path_strip_export_redecodes(window, qtbot, mouse, tmp_path, monkeypatch):
+    """The path strip's sidecar carries the decoder's weights fingerprint (as the grid export
+    does), so redecode_sidecar accepts it and gives the same images."""
+    from latentexplorer.gui import export
+    from latentexplorer.render.images import redecode_sidecar, weights_fingerprint
+
+    st, sc = window.state, window.scatter
+    (x0, x1), (y0, y1) = sc.getViewBox().viewRange()
+    pts = [(x0 + f * (x1 - x0), y0 + f * (y1 - y0)) for f in np.linspace(0.2, 0.8, 6)]
+    with qtbot.waitSignal(window.path_strip.decoded, timeout=5000):
+        mouse.drag(sc, pts)
+    qtbot.waitUntil(lambda: not window.path_strip._timer.isActive(), timeout=2000)
+    monkeypatch.setattr(export, "ask_save_path", lambda *a, **k: tmp_path / "strip.png")
+    window.path_strip.export_dialog()
+    sidecar = tmp_path / "strip.json"
+    assert (tmp_path / "strip.png").is_file() and sidecar.is_file()
+    fp = weights_fingerprint(st.decoder.model)
+    assert json.loads(sidecar.read_text())["fingerprint"] == fp
+    again = redecode_sidecar(sidecar, st.decoder, fp)
+    np.testing.assert_array_equal(again, window.path_strip.images)

@@ -173,3 +173,55 @@ def test_resume_training_live(qtbot, tiny_workspace_copy):
     assert Workspace.open(tiny_workspace_copy).checkpoint_epoch == 2
     qtbot.waitUntil(lambda: state.z is not None, timeout=60_000)
     runner.cancel_all(wait_ms=30_000)
+
+
+# ------------------------------------------------------------------ GUI thread stays free
+def test_subset_projection_of_new_latents_runs_in_the_worker(qtbot, tiny_workspace, monkeypatch):
+    """New z-points arriving must not run the subset's SVD in the GUI thread (it took 0.5-3.7 s
+    there with 200,000 points on a loaded machine): it is a runner job, the view shows its
+    result."""
+    import threading
+
+    from latentexplorer.gui import training_view
+    from latentexplorer.workspace import Workspace
+
+    threads = []
+    orig = training_view._pca_coords
+    monkeypatch.setattr(training_view, "_pca_coords",
+                        lambda z, k: (threads.append(threading.current_thread()), orig(z, k))[1])
+    runner = TaskRunner()
+    state = AppState(runner)
+    tv = TrainingView(state, runner)
+    qtbot.addWidget(tv)
+    tv.subset_size = 30
+    with qtbot.waitSignal(state.latentsChanged, timeout=60_000):
+        state.load_workspace(Workspace.open(tiny_workspace))
+    qtbot.waitUntil(lambda: tv.scatter.projection is not None, timeout=30_000)
+    assert tv.scatter.projection.shape == (30, 2)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert tv.projector.reference_ is not None and tv.projector.reference_.shape[0] == 30
+    runner.cancel_all(wait_ms=30_000)
+
+
+def test_show_current_latents_gui_thread_time_with_200k_points(qtbot, monkeypatch):
+    """With 200,000 points the GUI-thread part of showing new latents stays far below 100 ms."""
+    import time
+
+    class _WS:
+        checkpoint_epoch = 3
+        path = "ws"
+        model_config = None
+
+    runner = TaskRunner()
+    state = AppState(runner)
+    tv = TrainingView(state, runner)
+    qtbot.addWidget(tv)
+    state.workspace = _WS()
+    state.z = np.random.default_rng(0).standard_normal((200_000, 64)).astype(np.float32)
+    t0 = time.perf_counter()
+    tv._show_current_latents()
+    ms = (time.perf_counter() - t0) * 1000
+    assert ms < 100, ms
+    qtbot.waitUntil(lambda: tv.scatter.projection is not None, timeout=30_000)
+    assert tv.scatter.projection.shape == (500, 2)
+    runner.cancel_all(wait_ms=30_000)

@@ -187,3 +187,59 @@ def test_cancelled_is_the_library_exception():
     r.cancel()
     with pytest.raises(Cancelled):
         r.raise_if_cancelled()
+
+
+# ------------------------------------------------------------------ clean exit of scripts
+_SCRIPT_EXITS_WHILE_A_TASK_RUNS = r"""
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+from latentexplorer.gui.workers import TaskRunner
+
+app = QApplication([])
+
+def slow(params, reporter):
+    for _ in range(500):
+        reporter.raise_if_cancelled()
+        time.sleep(0.01)
+
+def done_fast(params, reporter):
+    return 1
+
+runner = TaskRunner()
+runner.start("slow", slow)
+w = runner.start("fast", done_fast)
+w._thread.wait(5000)  # its thread idles in its event loop: never told to quit (no events)
+time.sleep(0.1)
+print("exiting", flush=True)
+"""
+
+
+def test_a_script_exiting_while_a_task_runs_exits_cleanly(tmp_path):
+    """Returning from a script while a task's QThread still runs must not abort the process
+    ("QThread: Destroyed while thread is still running" / "Fatal Python error")."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(_SCRIPT_EXITS_WHILE_A_TASK_RUNS)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "exiting" in proc.stdout
+    assert "Fatal Python error" not in proc.stderr and "Destroyed while thread" not in proc.stderr
+
+
+def test_screenshot_command_exits_cleanly_on_timeout(tiny_workspace, tmp_path):
+    """`latentexplorer screenshot` whose wait times out reports the error (exit code 2) and
+    stops the loading task instead of aborting at exit."""
+    import subprocess
+    import sys
+
+    cli = "import sys; from latentexplorer.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", cli, "screenshot", str(tiny_workspace),
+                           "--out", str(tmp_path / "s.png"), "--timeout", "0.05"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "timed out" in proc.stderr
+    assert "Fatal Python error" not in proc.stderr and "Destroyed while thread" not in proc.stderr

@@ -17,38 +17,7 @@ import pytest
 
 from tiny_models import make_store, tiny_config  # tests/models is on the pytest pythonpath
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def subprocess_env() -> dict:
-    """Environment for ``python -m latentexplorer.cli`` children: quiet TF, the repo importable."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests" / "models"),
-                                         env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env["KERAS_BACKEND"] = "tensorflow"
-    env["PYTHONUNBUFFERED"] = "1"
-    # 2 busy cores: keep the children's thread pools small
-    env.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-    env.setdefault("TF_NUM_INTEROP_THREADS", "1")
-    env.setdefault("OMP_NUM_THREADS", "1")
-    return env
-
-
-def run_cli(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "latentexplorer.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=subprocess_env(),
-                          **kw)
-
-
-def assert_one_line_error(stderr: str, *needles: str) -> str:
-    """stderr holds exactly one non-empty line, no traceback, containing every needle."""
-    lines = [ln for ln in stderr.replace("\r", "\n").splitlines() if ln.strip()]
-    assert "Traceback" not in stderr, stderr
-    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{stderr}"
-    for n in needles:
-        assert n in lines[0], f"{n!r} not in {lines[0]!r}"
-    return lines[0]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # rel_helpers (tests/ has no packages)
 
 
 # ------------------------------------------------------------------------------- workspaces

@@ -381,6 +381,8 @@ class AppState(QObject):
     def _on_loaded(self, res: dict, saved: dict | None) -> None:
         if res.get("decoder") is not None:
             self.set_decoder(res["decoder"])
+        elif res.get("decoder_error"):
+            self.errorOccurred.emit(res["decoder_error"])
         z = res.get("z")
         if z is not None:
             attrs, names = None, []
@@ -853,10 +855,13 @@ def load_workspace_data(params, reporter: ProgressReporter | None = None) -> dic
         out["z"] = np.asarray(ws.latents().z, dtype=np.float32)
     reporter.raise_if_cancelled()
     reporter.update(1, 2, "loading decoder")
-    try:
-        out["decoder"] = make_decoder(ws)
-    except Exception as exc:  # noqa: BLE001 -- no trained model yet
-        log.info("no decoder for %s: %s", getattr(ws, "path", ws), exc)
+    if getattr(ws, "has_model", True):
+        try:
+            out["decoder"] = make_decoder(ws)
+        except Exception as exc:  # noqa: BLE001 -- a damaged model must not stop the scatter
+            # The z-points still load; tell the user why no face will appear.
+            out["decoder_error"] = f"the decoder could not be loaded, faces cannot be shown: {exc}"
+            log.warning("decoder of %s: %s", getattr(ws, "path", ws), exc)
     reporter.update(2, 2, "workspace loaded")
     return out
 

@@ -28,7 +28,7 @@ from latentexplorer.fileio import atomic_save_npy, atomic_write_json, load_npy, 
 from latentexplorer.workspace import Workspace
 
 from rel_helpers import REPO, assert_one_line_error, subprocess_env
-from tiny_models import face_like_images, make_store, tiny_config
+from tiny_models import make_store, tiny_config
 
 
 # ------------------------------------------------------------------------------- helpers

@@ -68,6 +68,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def temp_sibling(path: Path, suffix: str = ".partial") -> Path:
+    """Create an empty temporary file next to ``path`` (same file system, so a rename is atomic).
+
+    The name starts with ``.NAME.`` and ends with ``suffix`` (Keras wants ``.keras``); its mode
+    follows the umask like any other file. A refused write raises :class:`WriteFailedError`.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(path, exc) from exc
+        raise
+    os.close(fd)
+    _default_mode(Path(tmp), directory=False)
+    return Path(tmp)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success rename it over ``path``.
@@ -76,16 +94,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     refuses the write (full, read-only, I/O error) raises :class:`WriteFailedError` naming ``path``.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    except OSError as exc:
-        if is_write_error(exc):
-            raise write_error(path, exc) from exc
-        raise
-    os.close(fd)
-    tmp = Path(tmp)
-    _default_mode(tmp, directory=False)
+    tmp = temp_sibling(path)
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

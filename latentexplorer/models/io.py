@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import keras
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..fileio import (_default_mode, _fsync_dir, atomic_write_json, is_write_error, read_json,
+from ..fileio import (temp_sibling, _fsync_dir, atomic_write_json, is_write_error, read_json,
                       write_error)
 from .autoencoder import AE, VAE, LatentAutoencoder  # noqa: F401  (registers the classes)
 from .config import ModelConfig
@@ -53,16 +52,8 @@ def _save_to_temp(obj: keras.Model, path: Path) -> Path:
     Keras insists on a ".keras" suffix, so fileio.atomic_path (".partial") cannot be used directly;
     the temporary name still contains ".partial" so .gitignore and clean-ups recognise it.
     """
+    tmp = temp_sibling(path, suffix=".partial.keras")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial.keras", dir=path.parent)
-    except OSError as exc:
-        if is_write_error(exc):
-            raise write_error(path, exc) from exc
-        raise
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        _default_mode(tmp, directory=False)  # mkstemp makes it 0600; use the umask like other files
         obj.save(tmp, overwrite=True)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())

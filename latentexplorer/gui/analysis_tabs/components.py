@@ -1,0 +1,212 @@
+"""Components tab: histograms of selected components with μ / half-width, the μ–half-width map of
+all components, and the list of dominant components."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFormLayout, QLabel, QPushButton,
+                               QSpinBox, QSplitter, QVBoxLayout)
+
+from ...progress import ProgressReporter
+from .. import analysis_plots as ap
+from ..export import add_export_actions
+from .base import _item, _plot_widget, _Tab, _table
+
+
+def component_task(params, reporter: ProgressReporter | None = None) -> dict:
+    """``{"stats": ComponentStats}`` of ``params["z"]`` (bin width ``params["bin_width"]``)."""
+    from ...analysis.statistics import component_stats
+
+    if reporter is not None:
+        reporter.update(0, 1, "component histograms")
+    cs = component_stats(params["z"], bin_width=float(params.get("bin_width", 0.25)))
+    if reporter is not None:
+        reporter.update(1, 1, "component histograms ready")
+    return {"stats": cs}
+
+
+class ComponentsTab(_Tab):
+    """Histograms of selected components with μ / half-width, the μ–half-width map of all
+    components, and the list of dominant components."""
+
+    title = "Components"
+    JOB = "analysis-components"
+
+    def __init__(self, views) -> None:
+        super().__init__(views)
+        self.cstats = None
+        self.selected: list[int] = []
+        self.plot = _plot_widget("Component distributions")
+        self.overview = _plot_widget("All components: μ and half-width")
+        self.overview.setLabel("bottom", "μ (mean)")
+        self.overview.setLabel("left", "half-width (FWHM)")
+        self.overview_points = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(120, 120, 120, 160),
+                                                  hoverable=True, tip=None)
+        self.overview_dom = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k"), brush=pg.mkBrush(214, 39, 40, 200))
+        self.overview_sel = pg.ScatterPlotItem(size=14, pen=pg.mkPen((31, 119, 180), width=2), brush=None)
+        for it in (self.overview_points, self.overview_dom, self.overview_sel):
+            self.overview.addItem(it)
+        self.mu_line_pos = pg.InfiniteLine(0.25, angle=90, pen=pg.mkPen((150, 150, 150), style=Qt.DashLine))
+        self.mu_line_neg = pg.InfiniteLine(-0.25, angle=90, pen=pg.mkPen((150, 150, 150), style=Qt.DashLine))
+        self.hw_line = pg.InfiniteLine(1.5, angle=0, pen=pg.mkPen((150, 150, 150), style=Qt.DashLine))
+        for ln in (self.mu_line_pos, self.mu_line_neg, self.hw_line):
+            self.overview.addItem(ln)
+        self.overview_points.sigClicked.connect(self._overview_clicked)
+        self.overview_dom.sigClicked.connect(self._overview_clicked)
+
+        self.component = QSpinBox()
+        self.component.setRange(0, 0)
+        self.component.setToolTip("Component whose distribution is shown")
+        self.component.valueChanged.connect(lambda v: self.select([int(v)]))
+        self.mu_threshold = QDoubleSpinBox()
+        self.mu_threshold.setRange(0.0, 100.0)
+        self.mu_threshold.setSingleStep(0.05)
+        self.mu_threshold.setValue(0.25)
+        self.mu_threshold.setToolTip("Dominant if |μ| ≥ this")
+        self.hw_threshold = QDoubleSpinBox()
+        self.hw_threshold.setRange(0.0, 100.0)
+        self.hw_threshold.setSingleStep(0.1)
+        self.hw_threshold.setValue(1.5)
+        self.hw_threshold.setToolTip("Dominant if half-width ≥ this")
+        self.mu_threshold.valueChanged.connect(self._update_dominant)
+        self.hw_threshold.valueChanged.connect(self._update_dominant)
+        self.table = _table(["#", "μ", "half-width", "std"])
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.setToolTip("Dominant components (widest first). Select one or more to show their "
+                              "distributions; with two selected, 'Show plane' shows them in the scatter")
+        self.table.itemSelectionChanged.connect(self._table_selected)
+        self.plane_button = QPushButton("Show plane")
+        self.plane_button.setToolTip("Show the two selected components as the scatter plane")
+        self.plane_button.clicked.connect(self._show_plane)
+        self.dominant_label = QLabel("")
+
+        form = QFormLayout()
+        form.addRow("Component", self.component)
+        form.addRow("|μ| ≥", self.mu_threshold)
+        form.addRow("half-width ≥", self.hw_threshold)
+        side = QVBoxLayout()
+        side.addLayout(form)
+        side.addWidget(self.dominant_label)
+        side.addWidget(self.table, 1)
+        side.addWidget(self.plane_button)
+        side.addWidget(self.message)
+        plots = QSplitter(Qt.Vertical)
+        plots.addWidget(self.plot)
+        plots.addWidget(self.overview)
+        self._side_by_side(plots, side, 320)
+        add_export_actions(self.plot, "component_histograms", self)
+        add_export_actions(self.overview, "component_overview", self)
+
+    def refresh(self) -> None:
+        self.stale = False
+        st = self.state.stats or {}
+        cs = st.get("component_stats")
+        if cs is not None:
+            self._set_stats(cs)
+        elif self.state.z is not None and self.state.stats is None \
+                and getattr(self.state, "runner", None) is not None:
+            # the state computes the statistics in its own job; analysisChanged brings them
+            self.message.setText("waiting for the component statistics …")
+        elif self.state.z is not None:
+            z = self.state.z
+            self._run(self.JOB, component_task, {"z": z},
+                      lambda res, z=z: self._set_stats(res["stats"]) if self.state.z is z else None,
+                      "computing component histograms …")
+        else:
+            self._set_stats(None)
+
+    def _set_stats(self, cs) -> None:
+        self.cstats = cs
+        if cs is None:
+            self.plot.getPlotItem().clear()
+            self.overview_points.setData([], [])
+            self.table.setRowCount(0)
+            self.message.setText("No z-points loaded")
+            return
+        self.message.setText(f"{cs.n_points:,} points, {cs.z_dim} components, bin width {cs.bin_width:g}")
+        self.component.blockSignals(True)
+        self.component.setRange(0, cs.z_dim - 1)
+        self.component.blockSignals(False)
+        hw = np.asarray(cs.half_width)
+        self.overview_points.setData(np.asarray(cs.mu), hw, data=np.arange(cs.z_dim))
+        self._update_dominant()
+        if not self.selected or max(self.selected) >= cs.z_dim:
+            dom = self.dominant()
+            self.selected = [int(dom[0])] if len(dom) else [0]
+        self.select(self.selected)
+
+    def dominant(self) -> np.ndarray:
+        """Dominant component indices, widest first."""
+        from ...analysis.statistics import dominant_components
+
+        cs = self.cstats
+        if cs is None:
+            return np.zeros(0, dtype=np.int64)
+        idx = dominant_components(cs, mu_threshold=float(self.mu_threshold.value()),
+                                  hw_threshold=float(self.hw_threshold.value()))
+        return idx[np.argsort(-np.asarray(cs.half_width)[idx], kind="stable")]
+
+    def _update_dominant(self) -> None:
+        cs = self.cstats
+        if cs is None:
+            return
+        mt, ht = float(self.mu_threshold.value()), float(self.hw_threshold.value())
+        self.mu_line_pos.setValue(mt)
+        self.mu_line_neg.setValue(-mt)
+        self.hw_line.setValue(ht)
+        dom = self.dominant()
+        mu, hw = np.asarray(cs.mu), np.asarray(cs.half_width)
+        self.overview_dom.setData(mu[dom], hw[dom], data=dom)
+        self.dominant_label.setText(f"{len(dom)} dominant component(s) of {cs.z_dim}")
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(dom))
+        for row, i in enumerate(dom):
+            self.table.setItem(row, 0, _item(f"#{int(i)}"))
+            self.table.setItem(row, 1, _item(f"{mu[i]:.3f}"))
+            self.table.setItem(row, 2, _item(f"{hw[i]:.3f}"))
+            self.table.setItem(row, 3, _item(f"{float(cs.std[i]):.3f}"))
+        self.table.blockSignals(False)
+
+    def select(self, indices: list[int]) -> None:
+        """Show the distributions of ``indices`` (at most 6)."""
+        cs = self.cstats
+        if cs is None:
+            return
+        indices = [int(i) for i in indices if 0 <= int(i) < cs.z_dim][:6]
+        if not indices:
+            return
+        self.selected = indices
+        ap.plot_component_histograms(cs.edges, cs.counts, indices, mu=cs.mu, half_width=cs.half_width,
+                                     half_max_left=cs.half_max_left, half_max_right=cs.half_max_right,
+                                     plot=self.plot,
+                                     title="Component " + ", ".join(f"#{i}" for i in indices))
+        mu, hw = np.asarray(cs.mu), np.asarray(cs.half_width)
+        self.overview_sel.setData(mu[indices], hw[indices])
+        self.component.blockSignals(True)
+        self.component.setValue(indices[0])
+        self.component.blockSignals(False)
+        self.plane_button.setEnabled(len(indices) == 2)
+
+    def _overview_clicked(self, _item, points, *args) -> None:
+        if len(points):
+            self.select([int(points[0].data())])
+
+    def _table_rows(self) -> list[int]:
+        rows = sorted({ix.row() for ix in self.table.selectedIndexes()})
+        out = []
+        for r in rows:
+            it = self.table.item(r, 0)
+            if it is not None:
+                out.append(int(it.text().lstrip("#")))
+        return out
+
+    def _table_selected(self) -> None:
+        comps = self._table_rows()
+        if comps:
+            self.select(comps)
+
+    def _show_plane(self) -> None:
+        if len(self.selected) == 2:
+            self._set_plane("latent", self.selected[0], self.selected[1])

@@ -1,0 +1,60 @@
+"""KMeans tab: the inertia curve for k = 2 … k_max, computed on demand."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QSpinBox
+
+from ...progress import ProgressReporter
+from .. import analysis_plots as ap
+from .base import OnDemandTab
+
+
+def kmeans_task(params, reporter: ProgressReporter | None = None) -> dict:
+    """KMeans inertia for k = 2 … k_max: ``{"k", "inertia"}``."""
+    from ...analysis.embedding import kmeans_inertia
+
+    z = params["z"]
+    max_points = params.get("max_points")
+    n_used = z.shape[0] if max_points is None else min(z.shape[0], int(max_points))
+    k_max = max(2, min(int(params.get("k_max", 80)), n_used))
+    k, inertia = kmeans_inertia(z, k_values=range(2, k_max + 1), max_points=max_points,
+                                random_state=int(params.get("seed", 0)), progress=reporter)
+    return {"k": np.asarray(k), "inertia": np.asarray(inertia)}
+
+
+class KMeansTab(OnDemandTab):
+    """KMeans inertia curve (k = 2 … k_max), computed on demand."""
+
+    title = "KMeans"
+    JOB = "kmeans"
+    TASK = staticmethod(kmeans_task)
+    PLOT_TITLE = "KMeans inertia"
+    EXPORT_NAME = "kmeans_inertia"
+    BUTTON_TEXT = "Compute inertia"
+    BUTTON_TIP = "Run MiniBatchKMeans for every k in the background"
+    BUSY_TEXT = "KMeans running …"
+
+    def _build_controls(self):
+        self.k_max = QSpinBox()
+        self.k_max.setRange(3, 500)
+        self.k_max.setValue(80)
+        self.k_max.setToolTip("Largest number of clusters")
+        self.max_points = QSpinBox()
+        self.max_points.setRange(100, 1_000_000)
+        self.max_points.setSingleStep(5000)
+        self.max_points.setValue(20000)
+        self.max_points.setToolTip("Fit on a random subset of at most this many points")
+        return [("k max", self.k_max), ("Points", self.max_points)]
+
+    def _clear_plot(self) -> None:
+        self.plot.getPlotItem().clear()
+
+    def _params(self, z) -> dict:
+        return {"z": z, "k_max": int(self.k_max.value()), "max_points": int(self.max_points.value()),
+                "seed": 0}
+
+    def _set_result(self, res: dict) -> None:
+        self.result = res
+        ap.plot_kmeans_inertia(res["k"], res["inertia"], plot=self.plot)
+        self.message.setText(f"k = {int(res['k'][0])} … {int(res['k'][-1])}")

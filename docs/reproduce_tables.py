@@ -47,6 +47,15 @@ def main(run_dir: Path, names: list[str]) -> None:
             v = summary["vae"]
             print("* VAE diagnostics: " + ", ".join(
                 f"{k} {val:.4g}" for k, val in v.items() if isinstance(val, (int, float))))
+        if summary.get("kmeans"):
+            k, inertia = summary["kmeans"]["k"], summary["kmeans"]["inertia"]
+            pick = [i for i, kk in enumerate(k) if kk in (2, 10, 20, 40, 60, 80)]
+            print("* KMeans inertia (relative to k=2): " + ", ".join(
+                f"k={k[i]}: {inertia[i] / inertia[0]:.3f}" for i in pick))
+        if summary.get("attributes"):
+            rows = summary["attributes"][:6]
+            print("* attribute directions, best separated (d', AUC): " + ", ".join(
+                f"{r['name']} {r['d_prime']:.2f}/{r['auc']:.2f}" for r in rows))
         print("\n| generator | settings | mean radius | face score | re-encode ratio | nearest-image ratio "
               "| hits k=2 | hits k=3 |")
         print("|---|---|---|---|---|---|---|---|")

@@ -7,6 +7,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import gc  # noqa: E402
+
 import pytest  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -18,3 +20,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data not available")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_in_main_thread():
+    """Free each test's leftover objects (Qt widgets in cycles) now, in the main thread.
+
+    Otherwise the cyclic GC may run later inside a worker thread of another test and destroy a
+    QWidget there, which deadlocks against the main thread.
+    """
+    yield
+    gc.collect()
+
+
+# Automatic collection stays off for the whole run (as in the app, which collects on a GUI timer):
+# only the fixture above collects, always in the main thread.
+gc.disable()

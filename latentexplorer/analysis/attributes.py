@@ -35,6 +35,7 @@ def binarize_labels(labels) -> np.ndarray:
     Returns
     -------
     positive : ndarray of bool, same shape as ``labels``
+        NaN labels (unknown) are never positive.
     """
     lab = np.asarray(labels)
     if lab.dtype == np.bool_:
@@ -43,18 +44,24 @@ def binarize_labels(labels) -> np.ndarray:
     if lab.ndim not in (1, 2) or lab.shape[0] == 0:
         raise InvalidInputError(
             f"labels: expected shape (n_points,) or (n_points, n_attributes), got {lab.shape}")
-    if not np.isfinite(lab).all():
-        raise InvalidInputError("labels: contain NaN or infinite values")
+    if np.isinf(lab).any():
+        raise InvalidInputError("labels: contain infinite values (NaN is allowed: unknown)")
     one = lab.ndim == 1
     lab2 = lab[:, None] if one else lab
-    lo, hi = lab2.min(axis=0), lab2.max(axis=0)
-    two_valued = ((lab2 == lo) | (lab2 == hi)).all(axis=0)
-    med = np.median(lab2, axis=0)
-    pos = np.where(two_valued, lab2 == hi, lab2 > med)
+    known = ~np.isnan(lab2)
+    if not known.any(axis=0).all():
+        raise InvalidInputError("labels: an attribute has no known (non-NaN) value")
+    # NaN = unknown (e.g. a merged store where one source has no attributes): never positive.
+    lo, hi = np.nanmin(lab2, axis=0), np.nanmax(lab2, axis=0)
+    filled = np.where(known, lab2, lo[None, :])
+    two_valued = ((filled == lo) | (filled == hi)).all(axis=0)
+    med = np.nanmedian(lab2, axis=0)
+    pos = np.where(two_valued, filled == hi, filled > med)
     pos &= (hi > lo)[None, :] | ~two_valued    # a constant column has no positives
-    fix = ~two_valued & ~pos.any(axis=0)
+    fix = ~two_valued & ~(pos & known).any(axis=0)
     if fix.any():
-        pos[:, fix] = lab2[:, fix] >= med[fix]
+        pos[:, fix] = filled[:, fix] >= med[fix]
+    pos &= known
     return pos[:, 0] if one else pos
 
 
@@ -152,18 +159,20 @@ def attribute_directions(z, labels, *, names=None,
     if len(names) != a:
         raise InvalidInputError(f"names: expected {a} attribute names, got {len(names)}")
     pos = binarize_labels(lab)
+    known = ~np.isnan(np.asarray(lab, dtype=np.float64))   # NaN = unknown: in neither group
     pf = pos.astype(np.float64)
+    nf = (known & ~pos).astype(np.float64)
     n_pos = pos.sum(axis=0).astype(np.int64)
-    n_neg = n - n_pos
+    n_neg = nf.sum(axis=0).astype(np.int64)
     valid = (n_pos > 0) & (n_neg > 0)
-    sum_all = np.zeros(d)
     sum_pos = np.zeros((a, d))
+    sum_neg = np.zeros((a, d))
     for start, block in iter_chunks(z, chunk_size):
         b = np.asarray(block, dtype=np.float64)
-        sum_all += b.sum(axis=0)
         sum_pos += pf[start:start + b.shape[0]].T @ b
+        sum_neg += nf[start:start + b.shape[0]].T @ b
     mean_pos = sum_pos / np.maximum(n_pos, 1)[:, None]
-    mean_neg = (sum_all - sum_pos) / np.maximum(n_neg, 1)[:, None]
+    mean_neg = sum_neg / np.maximum(n_neg, 1)[:, None]
     directions = np.where(valid[:, None], mean_pos - mean_neg, 0.0)
     norms = np.linalg.norm(directions, axis=1)
     units = directions / np.where(norms > 0, norms, 1.0)[:, None]
@@ -172,15 +181,20 @@ def attribute_directions(z, labels, *, names=None,
         proj[start:start + block.shape[0]] = np.asarray(block, dtype=np.float64) @ units.T
     npos_s, nneg_s = np.maximum(n_pos, 1), np.maximum(n_neg, 1)
     m_pos = (proj * pf).sum(axis=0) / npos_s
-    m_neg = (proj * (1 - pf)).sum(axis=0) / nneg_s
+    m_neg = (proj * nf).sum(axis=0) / nneg_s
     v_pos = (((proj - m_pos) ** 2) * pf).sum(axis=0) / npos_s
-    v_neg = (((proj - m_neg) ** 2) * (1 - pf)).sum(axis=0) / nneg_s
+    v_neg = (((proj - m_neg) ** 2) * nf).sum(axis=0) / nneg_s
     pooled = np.sqrt(0.5 * (v_pos + v_neg))
     diff = m_pos - m_neg
     d_prime = np.where(pooled > 0, diff / np.where(pooled > 0, pooled, 1.0),
                        np.where(diff > 0, np.inf, 0.0))
     d_prime = np.where(valid, np.nan_to_num(d_prime, posinf=1e6), 0.0)
-    ranks = rankdata(proj, axis=0)                     # average ranks on ties
+    if known.all():
+        ranks = rankdata(proj, axis=0)                 # average ranks on ties
+    else:                                              # rank among the known points only
+        ranks = np.zeros_like(proj)
+        for j in range(a):
+            ranks[known[:, j], j] = rankdata(proj[known[:, j], j])
     u = (ranks * pf).sum(axis=0) - n_pos * (n_pos + 1) / 2.0
     auc = np.where(valid, u / (npos_s * nneg_s), 0.5)
     return AttributeDirections(names=names, directions=directions, norms=norms,

@@ -261,8 +261,11 @@ def _write_plots(summary, results, out_dir: Path, *, width: int = 1000) -> list[
     written = []
 
     def save(item, name):
-        ap.export_png(item, out_dir / name, width=width)
-        written.append(name)
+        try:
+            ap.export_png(item, out_dir / name, width=width)
+            written.append(name)
+        finally:
+            ap.dispose(item)  # free the off-screen widget here, in this thread
 
     top = _top_components(stats, results["dominant"])
     save(ap.plot_component_histograms(

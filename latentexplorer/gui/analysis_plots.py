@@ -28,7 +28,7 @@ from ..fileio import atomic_write_bytes  # noqa: E402
 
 __all__ = ["ensure_qapp", "new_plot", "plot_component_histograms", "plot_histogram_overview",
            "plot_radius_distribution", "plot_correlation_heatmap", "plot_pca_spectrum",
-           "plot_kmeans_inertia", "plot_scatter", "export_png", "export_svg"]
+           "plot_kmeans_inertia", "plot_scatter", "export_png", "export_svg", "dispose"]
 
 DEFAULT_SIZE = (900, 600)
 
@@ -54,6 +54,27 @@ def new_plot(size=DEFAULT_SIZE, title: str | None = None) -> pg.PlotItem:
         item.setTitle(title, color="k")
     _style(item)
     return item
+
+
+def dispose(target) -> None:
+    """Close and delete the off-screen widget behind a plot made by :func:`new_plot` now.
+
+    ``item.owner_widget`` forms a reference cycle, so without this the widget would be freed by
+    the cyclic garbage collector -- possibly in a worker thread, where destroying a QWidget
+    deadlocks against the GUI thread.
+    """
+    widget = getattr(target, "owner_widget", None)
+    if widget is None and isinstance(target, QtWidgets.QWidget):
+        widget = target
+    if widget is None:
+        return
+    if hasattr(target, "owner_widget"):
+        target.owner_widget = None
+    widget.close()
+    import shiboken6
+
+    if shiboken6.isValid(widget):
+        shiboken6.delete(widget)
 
 
 def _style(item: pg.PlotItem) -> None:

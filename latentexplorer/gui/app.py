@@ -30,6 +30,11 @@ def _app():
         app = QApplication(sys.argv[:1])
         app.setApplicationName("LatentExplorer")
         app.setOrganizationName("LatentExplorer")
+        # Python's cyclic GC may otherwise run in a worker thread and destroy a QWidget there,
+        # which deadlocks (the destructor waits for the GUI thread). Collect on a GUI timer instead.
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        app._gc = GarbageCollector(interval=1.0)
     return app
 
 

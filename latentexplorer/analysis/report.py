@@ -158,7 +158,10 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
             raise InvalidInputError("mu/logvar: give both VAE outputs or neither")
         from .vae import vae_diagnostics
         _step(progress, step, total, "VAE diagnostics")
-        summary["vae"] = vae_diagnostics(mu, logvar, z)
+        # the stored z of a VAE is mu (predict mode): sample z as in training to compare
+        same = z is mu or (z is not None and np.shares_memory(z, mu)) or \
+            (z is not None and z.shape == mu.shape and np.array_equal(z[:64], mu[:64]))
+        summary["vae"] = vae_diagnostics(mu, logvar, None if same else z, sample=same)
         step += 1
 
     if attributes is not None:

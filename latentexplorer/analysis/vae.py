@@ -15,7 +15,8 @@ from ._validation import DEFAULT_CHUNK_ROWS, check_chunk_size, check_matrix, ite
 __all__ = ["vae_diagnostics"]
 
 
-def vae_diagnostics(mu, logvar, z=None, *, chunk_size: int = DEFAULT_CHUNK_ROWS) -> dict:
+def vae_diagnostics(mu, logvar, z=None, *, sample: bool = False, eps_clip: float = 5.0,
+                    random_state: int = 0, chunk_size: int = DEFAULT_CHUNK_ROWS) -> dict:
     """Summary numbers of ``mu``, ``logvar`` and (optionally) the sampled ``z``.
 
     Parameters
@@ -23,6 +24,10 @@ def vae_diagnostics(mu, logvar, z=None, *, chunk_size: int = DEFAULT_CHUNK_ROWS)
     mu, logvar : ndarray of shape (n_points, z_dim)
     z : ndarray of shape (n_points, z_dim), optional
         Sampled latent vectors ``mu + exp(logvar/2) · eps``.
+    sample : bool, keyword-only
+        Without ``z``: draw it here as the VAE does in training, ``eps ~ N(0, 1)`` clipped to
+        ``|eps| <= eps_clip``, seeded by ``random_state``. (Encoded latents are ``z = mu``, so
+        comparing them with ``mu`` would say nothing.)
 
     Returns
     -------
@@ -42,6 +47,7 @@ def vae_diagnostics(mu, logvar, z=None, *, chunk_size: int = DEFAULT_CHUNK_ROWS)
         z = check_matrix(z, "z", chunk_size=chunk_size)
         if z.shape != mu.shape:
             raise InvalidInputError(f"z: shape {z.shape} differs from mu {mu.shape}")
+    rng = np.random.default_rng(random_state) if (z is None and sample) else None
     n = mu.shape[0]
     lv_min, lv_max, lv_sum, sig_sum, kl_sum, rmu_sum = np.inf, -np.inf, 0.0, 0.0, 0.0, 0.0
     max_dev, rz_sum, abs_sum, rel_sum, rel_n = 0.0, 0.0, 0.0, 0.0, 0
@@ -56,8 +62,12 @@ def vae_diagnostics(mu, logvar, z=None, *, chunk_size: int = DEFAULT_CHUNK_ROWS)
         kl_sum += float((-0.5 * (1.0 + lv - m * m - ev)).sum())
         r_mu = np.sqrt(np.einsum("ij,ij->i", m, m))
         rmu_sum += float(r_mu.sum())
-        if z is not None:
-            zz = np.asarray(z[start:start + m.shape[0]], dtype=np.float64)
+        if z is not None or rng is not None:
+            if z is not None:
+                zz = np.asarray(z[start:start + m.shape[0]], dtype=np.float64)
+            else:
+                eps = np.clip(rng.standard_normal(m.shape), -eps_clip, eps_clip)
+                zz = m + np.sqrt(ev) * eps
             max_dev = max(max_dev, float(np.abs(zz - m).max()))
             r_z = np.sqrt(np.einsum("ij,ij->i", zz, zz))
             rz_sum += float(r_z.sum())
@@ -70,7 +80,7 @@ def vae_diagnostics(mu, logvar, z=None, *, chunk_size: int = DEFAULT_CHUNK_ROWS)
     out = {"n_points": int(n), "z_dim": int(mu.shape[1]),
            "logvar_min": lv_min, "logvar_max": lv_max, "logvar_mean": lv_sum / size,
            "sigma_mean": sig_sum / size, "kl_mean": kl_sum / n, "radius_mu_mean": rmu_sum / n}
-    if z is not None:
+    if z is not None or rng is not None:
         out.update({"max_abs_z_minus_mu": max_dev, "radius_z_mean": rz_sum / n,
                     "radius_abs_diff_mean": abs_sum / n,
                     "radius_rel_diff_mean": rel_sum / rel_n if rel_n else 0.0})

@@ -92,3 +92,17 @@ def test_attribute_invalid_and_degenerate():
         attribute_directions(z, np.ones((10, 2)), names=["a"])
     with pytest.raises(InvalidInputError, match="NaN"):
         attribute_directions(z, np.full((10, 1), np.nan))
+
+
+def test_vae_diagnostics_samples_z_when_only_mu_is_known():
+    """Tiny logvar (tiny-KL VAE) → sampled z hardly differs from mu; logvar 0 → clearly does."""
+    from latentexplorer.analysis.vae import vae_diagnostics
+
+    rng = np.random.default_rng(0)
+    mu = rng.normal(size=(2000, 16)) * 3
+    tiny = vae_diagnostics(mu, np.full_like(mu, -13.7), sample=True)
+    wide = vae_diagnostics(mu, np.zeros_like(mu), sample=True)
+    assert tiny["radius_rel_diff_mean"] < 1e-3
+    assert tiny["max_abs_z_minus_mu"] <= 5 * np.exp(-13.7 / 2) + 1e-12
+    assert wide["radius_rel_diff_mean"] > 0.05
+    assert wide["max_abs_z_minus_mu"] <= 5.0 + 1e-12   # eps clipped at 5

@@ -13,7 +13,7 @@ train ae --model ae --preset case1 --z-dim 256 --epochs 15
 train vae5 --model vae --fact 5 --z-dim 256 --epochs 5
 train vaetiny --model vae --fact 1e-5 --z-dim 256 --epochs 5
 for ws in ae vae5 vaetiny; do
-  latentexplorer analyze --workspace "$RUN/$ws" --out "$RUN/$ws-analysis"
+  latentexplorer analyze --workspace "$RUN/$ws" --out "$RUN/$ws-analysis" $([ "$ws" = ae ] && echo --kmeans)
   S="$RUN/$ws-samples"; mkdir -p "$S"
   for b in 1 1.5 3; do latentexplorer sample --workspace "$RUN/$ws" --method uniform --b $b -n 100 --cols 10 --out "$S/uniform_b$b.png"; done
   latentexplorer sample --workspace "$RUN/$ws" --method normal --sigma 1 -n 100 --cols 10 --out "$S/normal.png"

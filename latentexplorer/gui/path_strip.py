@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from .face_view import apply_sharpen
@@ -54,12 +54,21 @@ class PathStrip(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the strip as PNG with a JSON sidecar of its z-vectors")
         self.export_button.setEnabled(False)
+        self.attr_combo = QComboBox()
+        self.attr_combo.setToolTip("Attribute whose mean-difference direction the path follows")
+        self.attr_combo.setMinimumContentsLength(14)
+        self.attr_button = QPushButton("Along attribute")
+        self.attr_button.setToolTip("Path through the current z-vector along the chosen attribute's "
+                                    "direction (mean of positives − mean of negatives), ±2 σ of the data")
+        self._refresh_attributes()
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel("Images:"))
         top.addWidget(self.n_spin)
         top.addWidget(self.info, 1)
+        top.addWidget(self.attr_combo)
+        top.addWidget(self.attr_button)
         top.addWidget(self.clear_button)
         top.addWidget(self.export_button)
 
@@ -87,6 +96,10 @@ class PathStrip(QWidget):
         self._timer.timeout.connect(self._update_now)
         self.n_spin.valueChanged.connect(self.schedule)
         self.clear_button.clicked.connect(lambda: self.state.set_path(None))
+        self.attr_button.clicked.connect(self._on_attribute_path)
+        for sig in ("latentsChanged", "workspaceChanged"):
+            if hasattr(state, sig):
+                getattr(state, sig).connect(self._refresh_attributes)
         self.export_button.clicked.connect(self.export_dialog)
         state.pathChanged.connect(self.schedule)
         state.decoderChanged.connect(self.schedule)
@@ -97,13 +110,27 @@ class PathStrip(QWidget):
         if not self._timer.isActive():
             self._timer.start()
 
+    def _refresh_attributes(self) -> None:
+        names = list(self.state.attribute_names or [])
+        self.attr_combo.clear()
+        self.attr_combo.addItems(names)
+        self.attr_combo.setEnabled(bool(names))
+        self.attr_button.setEnabled(bool(names))
+
+    def _on_attribute_path(self) -> None:
+        name = self.attr_combo.currentText()
+        try:
+            self.state.set_attribute_path(name)
+        except Exception as exc:  # noqa: BLE001 -- shown, never a crash
+            self.info.setText(f"attribute path: {exc}")
+
     def _on_current(self) -> None:
-        if self.state.path_points is not None:
+        if self.state.has_path():
             self.schedule()
 
     def _update_now(self) -> None:
         st = self.state
-        if st.path_points is None or st.current is None:
+        if not st.has_path() or st.current is None:
             self.images, self.vectors = None, None
             self._set_thumbs([])
             self.info.setText("Shift+drag in the scatter (or use path mode) to draw a path")
@@ -129,10 +156,15 @@ class PathStrip(QWidget):
             self.info.setText(f"decode failed: {exc}")
             return
         self.last_decode_ms = (time.perf_counter() - t0) * 1000
-        p = st.path_points
-        length = float(np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1))) if len(p) > 1 else 0.0
-        self.info.setText(f"{n} images along a path of length {length:.2f} in "
-                          f"{st.plane_axis_label(0)} / {st.plane_axis_label(1)}")
+        if st.attribute_path is not None:
+            name, ends, _ = st.attribute_path
+            self.info.setText(f"{n} images along '{name}' from {ends[0]:+.2f} to {ends[1]:+.2f} "
+                              "(less → more)")
+        else:
+            p = st.path_points
+            length = float(np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1))) if len(p) > 1 else 0.0
+            self.info.setText(f"{n} images along a path of length {length:.2f} in "
+                              f"{st.plane_axis_label(0)} / {st.plane_axis_label(1)}")
         self.export_button.setEnabled(True)
         self._show()
         self.decoded.emit(self.images)

@@ -306,6 +306,8 @@ class AppState(QObject):
         self.samples: np.ndarray | None = None
         self.sample_info: dict = {}
         self.path_points: np.ndarray | None = None
+        # an attribute-direction path instead of a plane path: (name, t values, unit direction)
+        self.attribute_path: tuple[str, np.ndarray, np.ndarray] | None = None
         self.color_by: str | None = "density"
         self.busy = False
         self._pending_plane: tuple[str, int, int] | None = None
@@ -368,6 +370,7 @@ class AppState(QObject):
         self._pca_inv_cov = None
         self._invalidate()
         self.samples, self.sample_info, self.path_points = None, {}, None
+        self.attribute_path = None
         self.workspaceChanged.emit()
         if self.runner is None:
             result = load_workspace_data({"ws": ws}, None)
@@ -778,13 +781,63 @@ class AppState(QObject):
                 raise InvalidInputError("path: contains NaN or infinite values")
             points2d = pts if len(pts) else None
         self.path_points = points2d
+        self.attribute_path = None
         self.pathChanged.emit()
+
+    def attribute_unit_direction(self, name: str, max_points: int = 50_000) -> tuple[np.ndarray, float]:
+        """Unit mean-difference direction of attribute ``name`` and the std of the points along it.
+
+        Uses at most ``max_points`` labelled points (seeded subset) so it stays fast on the GUI
+        thread with 200,000 points; NaN labels (unknown) are left out.
+        """
+        from ..analysis.attributes import binarize_labels
+
+        if self.z is None or self.attributes is None or name not in self.attribute_names:
+            raise InvalidInputError(f"attribute {name!r}: not available for these z-points")
+        lab = np.asarray(self.attributes[:, self.attribute_names.index(name)], dtype=np.float64)
+        idx = np.flatnonzero(np.isfinite(lab))
+        if idx.size > max_points:
+            idx = np.sort(np.random.default_rng(0).choice(idx, max_points, replace=False))
+        pos = binarize_labels(lab[idx])
+        if pos.all() or not pos.any():
+            raise InvalidInputError(f"attribute {name!r}: needs points on both sides")
+        z = np.asarray(self.z[idx], dtype=np.float64)
+        d = z[pos].mean(axis=0) - z[~pos].mean(axis=0)
+        norm = float(np.linalg.norm(d))
+        if norm == 0.0:
+            raise InvalidInputError(f"attribute {name!r}: both groups have the same mean")
+        unit = d / norm
+        return unit, float(np.std(z @ unit))
+
+    def set_attribute_path(self, name: str | None, span: float = 2.0) -> None:
+        """Path through the current vector along attribute ``name``'s direction.
+
+        It runs from ``-span`` to ``+span`` standard deviations of the data along that direction
+        (negative = less of the attribute); ``None`` clears it.
+        """
+        if name is None:
+            self.attribute_path = None
+        else:
+            if not np.isfinite(span) or span <= 0:
+                raise InvalidInputError(f"span={span}: expected a positive number")
+            unit, std = self.attribute_unit_direction(name)
+            self.attribute_path = (name, np.array([-span * std, span * std]), unit)
+            self.path_points = None
+        self.pathChanged.emit()
+
+    def has_path(self) -> bool:
+        return self.path_points is not None or self.attribute_path is not None
 
     def path_vectors(self, n: int) -> np.ndarray:
         """``n`` z-vectors (n, z_dim) equally spaced along the path: the current vector with its
         two plane coordinates replaced (empty (0, z_dim) without a path)."""
-        if self.path_points is None or self.current is None or n < 1:
+        if not self.has_path() or self.current is None or n < 1:
             return np.zeros((0, self.z_dim), np.float32)
+        if self.attribute_path is not None:
+            from ..sampling.paths import attribute_path
+
+            _, ends, unit = self.attribute_path
+            return attribute_path(self.current, unit, np.linspace(ends[0], ends[1], int(n)))
         return self.vectors_at(resample_polyline(self.path_points, int(n)))
 
     # ------------------------------------------------------------------------ persistence

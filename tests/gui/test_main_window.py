@@ -121,6 +121,28 @@ def test_drag_produces_n_decoded_images(window, qtbot, mouse):
     assert len(shown) == 6
 
 
+def test_attribute_path_walks_along_the_attribute_direction(window, qtbot):
+    """'Along attribute' decodes N faces on base + t·unit(mean(pos) − mean(neg)), t from −2σ to +2σ."""
+    st, strip = window.state, window.path_strip
+    assert strip.attr_combo.count() == len(st.attribute_names) > 0
+    strip.attr_combo.setCurrentText("smile")
+    strip.n_spin.setValue(5)
+    with qtbot.waitSignal(strip.decoded, timeout=5000):
+        strip.attr_button.click()
+    vecs = strip.vectors
+    assert vecs.shape == (5, st.z_dim) and strip.images.shape[0] == 5
+    lab = st.attributes[:, st.attribute_names.index("smile")]
+    pos = lab > np.median(lab)
+    d = st.z[pos].mean(axis=0) - st.z[~pos].mean(axis=0)
+    steps = np.diff(vecs.astype(np.float64), axis=0)
+    cos = steps @ d / (np.linalg.norm(steps, axis=1) * np.linalg.norm(d))
+    np.testing.assert_allclose(cos, 1.0, atol=1e-4)          # every step goes along the direction
+    np.testing.assert_allclose(vecs[2], st.current, atol=1e-5)  # the middle is the current vector
+    assert "smile" in strip.info.text()
+    st.set_path(None)                                         # Clear removes it again
+    assert not st.has_path()
+
+
 def test_sliders_move_the_ellipses(window):
     sc, ctl, st = window.scatter, window.controls, window.state
     conf0, samp0 = (c.copy() for c in sc.ellipse_curves())

@@ -28,7 +28,7 @@ CASES: list[Case] = [
          budgets=(">= 1.6x faster with 2 workers",)),
     Case("tsne", ("tsne",), "analysis:bench_tsne", titles=("t-SNE of PCA-reduced points",),
          units=("s",), budgets=(">= 3x faster",)),
-    Case("gui", ("gui_plane_switch", "gui_slider_step"), "gui:bench_gui", child=True,
+    Case("gui", ("gui_plane_switch", "gui_slider_step"), "latentexplorer.gui.bench_cases:bench_gui", child=True,
          titles=("GUI: switch plane (set data + render)",
                  "GUI: slider drag step -> overlays + decoded image updated"),
          units=("ms", "ms"), budgets=(">= 5x faster and < 50 ms", "< 30 ms per step")),

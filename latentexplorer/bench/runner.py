@@ -261,7 +261,9 @@ class Case:
         import importlib
 
         mod, fn = self.fn_path.split(":")
-        return getattr(importlib.import_module(f"latentexplorer.bench.{mod}"), fn)
+        # GUI cases live in latentexplorer.gui (the only package that imports Qt): full module path
+        module = mod if mod.startswith("latentexplorer.") else f"latentexplorer.bench.{mod}"
+        return getattr(importlib.import_module(module), fn)
 
 
 def run_case(case: Case, ctx: Context) -> list[Result]:

@@ -30,6 +30,22 @@ DEFAULT_TEST_FRACTION = 1.0 / 18.0  # the seeds: 10,000 test images of 180,000
 DEFAULT_SPLIT_SEED = 0
 
 
+def _advise_random(images: np.ndarray) -> None:
+    """Tell the kernel that batches read the memmap at random (no read-ahead around each image).
+
+    Training reads shuffled batches; read-ahead would pull (and map) far more of the file than
+    the batches need and inflate the process's resident size.
+    """
+    import mmap
+
+    raw = getattr(images, "_mmap", None)
+    if raw is not None and hasattr(raw, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+        try:
+            raw.madvise(mmap.MADV_RANDOM)
+        except (OSError, ValueError):
+            pass
+
+
 class DatasetStore:
     """A complete dataset folder opened read-only (images memory-mapped).
 
@@ -64,6 +80,7 @@ class DatasetStore:
         if meta.get("format") != STORE_FORMAT:
             raise InvalidInputError(f"{path}/meta.json: format {meta.get('format')!r}, expected {STORE_FORMAT!r}")
         images = load_npy(path / "images.npy", mmap=True)
+        _advise_random(images)
         if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
             raise InvalidInputError(
                 f"{path}/images.npy: expected uint8 array (n, h, w, 3), got {images.dtype} {images.shape}")

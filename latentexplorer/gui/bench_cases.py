@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from .data import latent_cloud
-from .runner import Context, Result, median, percentile, speedup
+from ..bench.data import latent_cloud
+from ..bench.runner import Context, Result, median, percentile, speedup
 
 PLANES = [(0, 1), (2, 3), (4, 5), (6, 7), (1, 8), (3, 9), (10, 11), (12, 13), (5, 14)]
 

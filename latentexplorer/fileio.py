@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,6 +69,56 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _temp_prefix(path: Path) -> str:
+    """``.NAME.PID-``: the owner's PID in the name lets a later run recognise leftovers."""
+    return f".{path.name}.{os.getpid()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        import psutil
+        return psutil.pid_exists(pid)
+    except Exception:  # cannot tell: treat it as alive (never delete someone's work)
+        return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Clean up what a killed process left next to ``path``; returns what was removed.
+
+    * ``.NAME.PID-*.partial`` files and folders (an interrupted atomic write or store build)
+      whose process PID no longer runs are deleted;
+    * ``.NAME.old-PID`` (a replaced folder, kept until the new one is in place) of a dead
+      process is moved back to ``NAME`` if the replacement never arrived, otherwise deleted.
+
+    Entries of running processes (another import in progress) are never touched. Errors are
+    ignored: this is housekeeping, it must not stop the write that triggered it.
+    """
+    path = Path(path)
+    name = re.escape(path.name)
+    partial = re.compile(rf"^\.{name}\.(\d+)-.*\.partial(\.[A-Za-z0-9]+)?$")
+    old = re.compile(rf"^\.{name}\.old-(\d+)$")
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.scandir(path.parent) if e.name.startswith(f".{path.name}.")]
+    except OSError:
+        return removed
+    for entry in entries:
+        m = partial.match(entry.name) or old.match(entry.name)
+        if m is None or _pid_alive(int(m.group(1))):
+            continue
+        p = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if m.re is old and not path.exists():
+                os.replace(p, path)  # the process died between the two renames: restore
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed.append(p)
+    return removed
+
+
 def temp_sibling(path: Path, suffix: str = ".partial") -> Path:
     """Create an empty temporary file next to ``path`` (same file system, so a rename is atomic).
 
@@ -76,7 +127,8 @@ def temp_sibling(path: Path, suffix: str = ".partial") -> Path:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        remove_stale_temporaries(path)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=suffix, dir=path.parent)
     except OSError as exc:
         if is_write_error(exc):
             raise write_error(path, exc) from exc
@@ -166,15 +218,18 @@ def load_npy(path: str | os.PathLike, *, mmap: bool = False) -> np.ndarray:
 def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Build a directory under a temporary name and rename it into place when complete.
 
-    An interrupted build leaves only a ``.NAME.*.partial`` folder, never ``path`` itself.
+    An interrupted build leaves only a ``.NAME.PID-*.partial`` folder, never ``path`` itself;
+    the next build of ``path`` removes it (:func:`remove_stale_temporaries`).
     With ``overwrite`` an existing ``path`` is replaced only after the new one is complete.
     """
     path = Path(path)
+    if path.parent.is_dir():
+        remove_stale_temporaries(path)  # may also restore a folder a killed overwrite had moved
     if path.exists() and not overwrite:
         raise InvalidInputError(f"{path}: already exists (choose another folder or pass overwrite)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".partial", dir=path.parent))
     except OSError as exc:
         if is_write_error(exc):
             raise write_error(path, exc) from exc

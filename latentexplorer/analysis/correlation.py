@@ -48,7 +48,7 @@ def _streamed(z, chunk_size):
         comom += np.outer(delta, delta) * (n * nb / tot)
         mean += delta * (nb / tot)
         n = tot
-    return n, mean, comom, zmin == zmax
+    return n, mean, comom, zmin == zmax, zmin, zmax
 
 
 class CoMoments:
@@ -62,10 +62,13 @@ class CoMoments:
         ``Σ (x − mean)(x − mean)ᵀ`` in float64.
     constant : ndarray of shape (z_dim,), bool
         Components whose values are all identical (exact, from min == max).
+    zmin, zmax : ndarray of shape (z_dim,) or None
+        Smallest and largest value of each component.
     """
 
-    def __init__(self, n, mean, comoment, constant):
+    def __init__(self, n, mean, comoment, constant, zmin=None, zmax=None):
         self.n, self.mean, self.comoment, self.constant = int(n), mean, comoment, constant
+        self.zmin, self.zmax = zmin, zmax
 
     def covariance(self, ddof: int = 1) -> np.ndarray:
         if self.n - ddof <= 0:
@@ -114,7 +117,7 @@ def mean_and_covariance(z, *, ddof: int = 1, chunk_size: int = DEFAULT_CHUNK_ROW
     """
     chunk_size = check_chunk_size(chunk_size)
     z = check_matrix(z, min_rows=ddof + 1, chunk_size=chunk_size)
-    n, mean, comom, _ = _streamed(z, chunk_size)
+    n, mean, comom, *_ = _streamed(z, chunk_size)
     return mean, comom / (n - ddof)
 
 

@@ -110,7 +110,8 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
     results: dict = {}
 
     _step(progress, step, total, "component histograms")
-    stats = component_stats(z, bin_width=bin_width)
+    moments = co_moments(z)  # one streamed pass shared by the statistics, correlations and PCA
+    stats = component_stats(z, bin_width=bin_width, moments=moments)
     dom = dominant_components(stats, mu_threshold=mu_threshold, hw_threshold=hw_threshold)
     results.update(stats=stats, dominant=dom)
     summary["bin_width"] = float(bin_width)
@@ -132,7 +133,6 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
     step += 1
 
     _step(progress, step, total, "correlation matrix")
-    moments = co_moments(z)               # one streamed pass shared with the PCA
     corr = moments.correlation()
     results["correlation"] = corr
     cnt = counts_over(corr, thresholds)

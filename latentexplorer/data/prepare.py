@@ -7,9 +7,11 @@ Two crop presets (SPEC §2):
 * ``"center"`` — any folder of face photos: the centre square.
 
 Each crop is resized to ``size×size`` with LANCZOS. Decoding runs in worker processes, each handling a
-chunk of file paths and returning uint8 arrays; the parent writes them into the store's memmap in file
-order, so the result does not depend on the number of workers. Bad files are skipped and listed, never
-fatal, unless nothing at all is usable.
+chunk of file paths and writing the uint8 pixels straight into the store's (pre-allocated, still
+temporary) memmap at the chunk's rows, so only file names and counts travel between processes. The
+parent closes the gaps left by skipped files chunk by chunk, in file order, so the result does not
+depend on the number of workers. Bad files are skipped and listed, never fatal, unless nothing at all
+is usable.
 
 Images smaller than the target size are **upscaled** (LANCZOS) as long as the crop is at least a
 quarter of the output side (:data:`MAX_UPSCALE`, e.g. 24 px for 96 px); smaller ones (icons,
@@ -48,7 +50,9 @@ CELEBA_BOX = (0, 40, 178, 218)
 _ASPECT_TOLERANCE = 0.02
 # Below this many files per worker, starting processes costs more than it saves.
 _MIN_FILES_PER_WORKER = 16
-_MAX_CHUNK = 256
+# Small chunks keep both workers busy to the very end (64 images are ~30 ms of work); the
+# per-chunk cost is one small message each way now that the pixels do not travel.
+_MAX_CHUNK = 64
 #: a crop is enlarged at most this much; smaller images are skipped as "too small"
 MAX_UPSCALE = 4
 
@@ -245,18 +249,39 @@ def load_face(path: str | os.PathLike, preset: str = "celeba", size: int = 96) -
         raise InvalidInputError(f"{path}: {exc}") from None
 
 
-def _decode_chunk(paths: Sequence[str], preset: str, size: int
-                  ) -> tuple[np.ndarray, list[tuple[int, str]]]:
-    """Worker: decode a chunk. Returns (uint8 (k, size, size, 3) of the good ones, [(position, reason)])."""
-    good: list[np.ndarray] = []
+def _decode_into(images: np.ndarray, start: int, paths: Sequence[str], preset: str, size: int
+                 ) -> tuple[int, list[tuple[int, str]]]:
+    """Decode ``paths`` into ``images[start:]``, the good ones packed in file order.
+
+    Returns (number written, [(position in ``paths``, reason)] of the skipped ones).
+    """
+    k = 0
     bad: list[tuple[int, str]] = []
     for i, p in enumerate(paths):
         try:
-            good.append(_decode(Path(p), preset, size))
+            images[start + k] = _decode(Path(p), preset, size)
+            k += 1
         except InvalidInputError as exc:
             bad.append((i, str(exc)))
-    arr = np.stack(good) if good else np.empty((0, size, size, 3), np.uint8)
-    return arr, bad
+    return k, bad
+
+
+#: the store memmap a worker process writes into (opened once per import, not per chunk)
+_worker_images: dict[str, np.ndarray] = {}
+
+
+def _decode_chunk_to_file(images_path: str, start: int, paths: Sequence[str], preset: str,
+                          size: int) -> tuple[int, list[tuple[int, str]]]:
+    """Worker: :func:`_decode_into` the store file ``images_path`` (a ``.npy`` memmap)."""
+    images = _worker_images.get(images_path)
+    if images is None:
+        _worker_images.clear()
+        images = _worker_images[images_path] = np.load(images_path, mmap_mode="r+")
+    return _decode_into(images, start, paths, preset, size)
+
+
+def _start_worker() -> None:
+    """Worker warm-up task: makes the pool start its processes while the parent prepares."""
 
 
 # --------------------------------------------------------------------------------------------- attributes
@@ -438,26 +463,33 @@ def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike, preset: str 
 
     n = len(files)
     workers = min(workers or _default_workers(), max(1, n // _MIN_FILES_PER_WORKER))
-    # several chunks per worker keep them all busy to the end; capped so results stay a few MB
-    chunk = max(1, min(_MAX_CHUNK, math.ceil(n / (workers * 4))))
+    # several chunks per worker keep them all busy to the end
+    chunk = max(1, min(_MAX_CHUNK, math.ceil(n / (workers * 8))))
     chunks = [files[s:s + chunk] for s in range(0, n, chunk)]
 
     skipped: list[tuple[str, str]] = []
     kept: list[int] = []  # file positions written, in store order
     written = 0
-    # closing(): shut the worker pool down at once if anything below raises (cancel, disk full)
-    with StoreWriter(out, n, size, overwrite=overwrite) as writer, \
-            contextlib.closing(_run_chunks(chunks, preset, size, workers, progress)) as results:
-        for c, (arr, bad) in enumerate(results):
-            base = c * chunk
-            bad_pos = {i for i, _ in bad}
-            kept.extend(base + i for i in range(len(chunks[c])) if i not in bad_pos)
-            skipped.extend((files[base + i].name, reason) for i, reason in bad)
-            writer.images[written:written + len(arr)] = arr
-            written += len(arr)
-            if progress is not None:
-                progress.update(min(n, base + len(chunks[c])), n,
-                                f"{written} written, {len(skipped)} skipped")
+    # the pool starts its processes while the store file is allocated; closing() shuts it down
+    # at once if anything below raises (cancel, disk full)
+    with contextlib.closing(_WorkerPool(workers)) as pool, \
+            StoreWriter(out, n, size, overwrite=overwrite) as writer:
+        try:
+            results = pool.run(chunks, writer.images, writer.images_path, preset, size, progress)
+            for c, (n_good, bad) in enumerate(results):
+                base = c * chunk
+                if written != base and n_good:
+                    # close the gap left by skipped files (rare); rows before `base` are all final
+                    writer.images[written:written + n_good] = writer.images[base:base + n_good]
+                bad_pos = {i for i, _ in bad}
+                kept.extend(base + i for i in range(len(chunks[c])) if i not in bad_pos)
+                skipped.extend((files[base + i].name, reason) for i, reason in bad)
+                written += n_good
+                if progress is not None:
+                    progress.update(min(n, base + len(chunks[c])), n,
+                                    f"{written} written, {len(skipped)} skipped")
+        finally:
+            pool.close()  # stop the workers before the store folder is finished or removed
         if written == 0:
             raise InvalidInputError(f"{src}: no usable images among {n} files ({_grouped(skipped)})")
         writer.set_filenames([files[i].name for i in kept])
@@ -471,30 +503,47 @@ def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike, preset: str 
                          seconds=time.monotonic() - t0)
 
 
-def _run_chunks(chunks: list[list[Path]], preset: str, size: int, workers: int,
-                progress: ProgressReporter | None):
-    """Yield ``_decode_chunk`` results in chunk order, decoding in ``workers`` processes."""
-    if workers <= 1:
-        for ch in chunks:
-            if progress is not None:
-                progress.raise_if_cancelled()
-            yield _decode_chunk([str(p) for p in ch], preset, size)
-        return
-    # spawn, not fork: the GUI calls this from a thread while TensorFlow's threads are running,
-    # and forking a multi-threaded process can deadlock the child.
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    pending: list[Future] = []
-    window = 2 * workers  # bounded look-ahead: finished-but-unconsumed results stay few
-    try:
+class _WorkerPool:
+    """Decoding processes for one import (none for ``workers == 1``: decode in this process)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            # spawn, not fork: the GUI calls this from a thread while TensorFlow's threads are
+            # running, and forking a multi-threaded process can deadlock the child.
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            for _ in range(workers):   # start the processes now, not at the first chunk
+                self._pool.submit(_start_worker)
+
+    def run(self, chunks: list[list[Path]], images: np.ndarray, images_path: Path, preset: str,
+            size: int, progress: ProgressReporter | None):
+        """Yield ``(n_written, bad)`` per chunk, in chunk order; chunk ``c`` fills rows from
+        ``c * len(chunks[0])`` of ``images`` (the memmap of ``images_path``)."""
+        step = len(chunks[0]) if chunks else 0
+        if self._pool is None:
+            for c, ch in enumerate(chunks):
+                if progress is not None:
+                    progress.raise_if_cancelled()
+                yield _decode_into(images, c * step, [str(p) for p in ch], preset, size)
+            return
+        path = str(images_path)
+        pending: list[Future] = []
+        window = 4 * self.workers  # bounded look-ahead: cancel stops within a few chunks
         nxt = 0
-        for c in range(len(chunks)):
+        for _ in range(len(chunks)):
             while nxt < len(chunks) and len(pending) < window:
-                pending.append(pool.submit(_decode_chunk, [str(p) for p in chunks[nxt]], preset, size))
+                pending.append(self._pool.submit(_decode_chunk_to_file, path, nxt * step,
+                                                 [str(p) for p in chunks[nxt]], preset, size))
                 nxt += 1
             if progress is not None:
                 progress.raise_if_cancelled()
             yield pending.pop(0).result()
-    finally:
-        # on cancel / error: drop queued chunks, wait only for the few already running
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the processes (they hold the store file open); on cancel or error drop the
+        queued chunks and wait only for the few already running."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

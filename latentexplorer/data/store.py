@@ -184,6 +184,13 @@ class StoreWriter:
             raise
         return self
 
+    @property
+    def images_path(self) -> Path:
+        """The (temporary) ``images.npy`` that :attr:`images` maps; other processes may open it
+        with ``np.load(path, mmap_mode="r+")`` and write rows into it until :meth:`finish`."""
+        assert self._tmp is not None, "StoreWriter: use it as a context manager"
+        return self._tmp / "images.npy"
+
     def _refuse_replacing_foreign_folder(self) -> None:
         """``overwrite`` replaces an old *store*, never an unrelated folder (e.g. the photo folder)."""
         out = self.out_dir

@@ -248,13 +248,22 @@ def test_two_workers_give_the_same_store(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(40):  # >= 16 files per worker, so two processes really run
         Image.fromarray(rng.integers(0, 256, (109, 89, 3), dtype=np.uint8)).save(src / f"{i:03d}.png")
-    (src / "017.png").write_bytes(b"broken")
+    # workers write into the store at their chunk's rows (3 files per chunk here) and the
+    # parent closes the gaps: bad files first, last, alone and a whole chunk of them
+    broken = ["000.png", "017.png", "018.png", "019.png", "020.png", "039.png"]
+    for name in broken:
+        (src / name).write_bytes(b"broken")
     r1 = prepare_dataset(src, tmp_path / "w1", size=24, workers=1)
     r2 = prepare_dataset(src, tmp_path / "w2", size=24, workers=2)
-    assert r1.written == r2.written == 39 and r1.skipped == r2.skipped
+    assert r1.written == r2.written == 34 and r1.skipped == r2.skipped
+    assert [name for name, _ in r2.skipped] == broken
     s1, s2 = DatasetStore.open(tmp_path / "w1"), DatasetStore.open(tmp_path / "w2")
     np.testing.assert_array_equal(s1.images, s2.images)
-    assert s1.filenames == s2.filenames and "017.png" not in s1.filenames
+    assert s1.filenames == s2.filenames and not set(broken) & set(s1.filenames)
+    # every stored row is the image of its file name, in file order
+    for row, name in [(0, "001.png"), (15, "016.png"), (16, "021.png"), (33, "038.png")]:
+        assert s2.filenames[row] == name
+        np.testing.assert_array_equal(s2.images[row], load_face(src / name, "celeba", 24))
 
     def cancel_after_first(done, total, msg):
         rep.cancel()

@@ -42,16 +42,11 @@ def write_tiny_store(path: Path, n: int = N_IMAGES, size: int = 16, seed: int = 
 @pytest.fixture(scope="session")
 def tiny_workspace(tmp_path_factory) -> Path:
     """Path of a trained (1 epoch) and encoded tiny workspace. Treat as read-only."""
-    from latentexplorer.models.training import train
-    from latentexplorer.workspace import Workspace
+    from tiny_models import build_tiny_workspace  # tests/models is on the pytest pythonpath
 
     root = tmp_path_factory.mktemp("tinyws")
-    store = write_tiny_store(root / "faces")
-    ws = Workspace.create(root / "workspace", store, tiny_model_config(),
-                          training={"epochs": 1, "batch_size": 32, "seed": 0})
-    train(ws, 1)
-    ws.encode(batch_size=64)
-    return ws.path
+    return build_tiny_workspace(root / "workspace", write_tiny_store(root / "faces"),
+                                tiny_model_config())
 
 
 @pytest.fixture

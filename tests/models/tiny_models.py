@@ -34,3 +34,19 @@ def make_store(path: Path, n: int = 64, size: int = 16, seed: int = 0) -> Path:
         w.set_attributes(np.arange(n, dtype=np.float32)[:, None], ["index"])
         w.finish({"source": "test", "preset": "synthetic"})
     return path
+
+
+def build_tiny_workspace(path: Path, store: Path, config: ModelConfig | None = None) -> Path:
+    """Create, train (1 epoch, batch 32, seed 0) and encode a workspace at ``path`` on ``store``.
+
+    The shared recipe of the session fixtures ``tiny_workspace`` (GUI) and ``rel_ws``
+    (reliability), which differ only in the images of their store.
+    """
+    from latentexplorer.models.training import train
+    from latentexplorer.workspace import Workspace
+
+    ws = Workspace.create(path, store, config or tiny_config(),
+                          training={"epochs": 1, "batch_size": 32, "seed": 0})
+    train(ws, 1)
+    ws.encode(batch_size=64)
+    return ws.path

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tiny_models import make_store, tiny_config  # tests/models is on the pytest pythonpath
+from tiny_models import build_tiny_workspace, make_store  # tests/models is on the pytest pythonpath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # rel_helpers (tests/ has no packages)
 
@@ -24,16 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # rel_helpers (tests/ 
 @pytest.fixture(scope="session")
 def rel_ws(tmp_path_factory) -> Path:
     """A trained (1 epoch) and encoded tiny AE workspace (64 images of 16 px, z_dim 4). Read-only."""
-    from latentexplorer.models.training import train
-    from latentexplorer.workspace import Workspace
-
     root = tmp_path_factory.mktemp("relws")
-    store = make_store(root / "store", n=64, size=16)
-    ws = Workspace.create(root / "ws", store, tiny_config(),
-                          training={"epochs": 1, "batch_size": 32, "seed": 0})
-    train(ws, 1)
-    ws.encode(batch_size=64)
-    return ws.path
+    return build_tiny_workspace(root / "ws", make_store(root / "store", n=64, size=16))
 
 
 @pytest.fixture

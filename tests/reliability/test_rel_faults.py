@@ -222,6 +222,7 @@ def test_sigkill_during_import_leaves_complete_or_absent_store(tmp_path, overwri
                         "--overwrite"], capture_output=True, text=True, env=subprocess_env(), timeout=120)
     assert r.returncode == 0, r.stderr
     assert DatasetStore.open(out).n == 300
+    assert not partial[0].exists()  # the new run removed the killed one's leftover
 
 
 # ------------------------------------------------------------------------------- encode

@@ -166,8 +166,8 @@ def bench_tsne(ctx: Context) -> list[Result]:
         scale = (n * math.log(n)) / (len(sub) * math.log(len(sub)))
     bm = bm_raw * scale
     note = (f"{n:,} x 50 PCA-reduced points, perplexity {perplexity:g}, {ee}+{it} iterations; "
-            "ours: analysis.embedding.tsne_embedding (openTSNE, n_jobs=1); baseline: "
-            "sklearn.manifold.TSNE (Barnes-Hut), both on 1 thread")
+            "ours: analysis.embedding.tsne_embedding (openTSNE FFT gradients, exact neighbours, "
+            "n_jobs=1); baseline: sklearn.manifold.TSNE (Barnes-Hut), both on 1 thread")
     if len(sub) < n:
         note += (f"; baseline CAPPED at {len(sub):,} points ({bm_raw:.1f} s) and scaled by "
                  f"N log N (x{scale:.2f})")

@@ -27,6 +27,38 @@ def test_tsne_separates_blobs_and_reports_progress():
     assert (nearest == lab).mean() > 0.95
 
 
+@pytest.mark.parametrize("neighbors", ["exact", "approx"])
+def test_tsne_neighbour_search_methods_both_separate_blobs(neighbors):
+    z, lab = _blobs(n_per=200)
+    emb = tsne_embedding(z, n_pca=0, perplexity=30, n_iter=150, early_exaggeration_iter=100,
+                         neighbors=neighbors)
+    cents = np.array([emb[lab == k].mean(axis=0) for k in range(3)])
+    nearest = np.argmin(((emb[:, None] - cents[None]) ** 2).sum(-1), axis=1)
+    assert (nearest == lab).mean() > 0.95
+    with pytest.raises(InvalidInputError, match="neighbors: expected 'auto', 'exact' or 'approx'"):
+        tsne_embedding(z, neighbors="annoy")
+
+
+def test_tsne_auto_neighbours_are_exact_below_the_limit(monkeypatch):
+    import openTSNE
+
+    from latentexplorer.analysis import embedding
+
+    used = []
+    real = openTSNE.TSNE
+
+    def spy(*a, **kw):
+        used.append(kw["neighbors"])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(openTSNE, "TSNE", spy)
+    z, _ = _blobs(n_per=20)
+    tsne_embedding(z, n_iter=5, early_exaggeration_iter=5)
+    monkeypatch.setattr(embedding, "EXACT_NEIGHBOURS_MAX_POINTS", 50)
+    tsne_embedding(z, n_iter=5, early_exaggeration_iter=5)
+    assert used == ["exact", "annoy"]
+
+
 def test_tsne_cancel():
     z, _ = _blobs(n_per=30)
     rep = ProgressReporter(lambda d, t, m: rep.cancel() if d >= 25 else None)

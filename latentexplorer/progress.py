@@ -60,9 +60,18 @@ class TerminalProgress(ProgressReporter):
         self.stream = stream or sys.stderr
         self._last = 0.0
         self._t0 = time.monotonic()
+        self._phase_t0 = self._t0   # start of the current phase (e.g. one epoch) and its count
+        self._phase_done0 = 0
+        self._total = None
+        self._done = 0
 
     def update(self, done: int, total: int, message: str = "") -> None:
         now = time.monotonic()
+        if self._total is not None and (total != self._total or done < self._done):
+            # a new phase (the next epoch, validation): the ETA is measured on this phase only,
+            # from its first report on (a pause between phases, e.g. a checkpoint, is not counted)
+            self._phase_t0, self._phase_done0 = now, done
+        self._total, self._done = total, done
         final = total > 0 and done >= total
         if not final and now - self._last < 0.1:
             return
@@ -70,15 +79,26 @@ class TerminalProgress(ProgressReporter):
         frac = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
         filled = int(round(frac * self.width))
         bar = "#" * filled + "-" * (self.width - filled)
-        elapsed = now - self._t0
-        eta = f" eta {elapsed / frac - elapsed:5.0f}s" if 0 < frac < 1 else f" {elapsed:5.1f}s"
-        text = f"\r{self.label} [{bar}] {done}/{total}{eta} {message}"
+        text = f"\r{self.label} [{bar}] {done}/{total}{self._time_text(now, done, total, final)} {message}"
         self.stream.write(text[:200].ljust(80))
         if final:
             self.stream.write("\n")
         self.stream.flush()
 
+    def _time_text(self, now: float, done: int, total: int, final: bool) -> str:
+        """`` eta NNs`` from this phase's rate, or the phase's elapsed time when it is over."""
+        elapsed = now - self._phase_t0
+        if final or total <= 0:
+            return f" {elapsed:5.1f}s"
+        steps = done - self._phase_done0
+        if steps <= 0 or elapsed <= 0:
+            return " eta     ?"
+        return f" eta {(total - done) * elapsed / steps:5.0f}s"
+
     def reset(self, label: str) -> None:
         self.label = label
-        self._t0 = time.monotonic()
+        self._t0 = self._phase_t0 = time.monotonic()
+        self._phase_done0 = 0
+        self._total = None
+        self._done = 0
         self._last = 0.0

@@ -27,6 +27,7 @@ import os
 import time
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -539,7 +540,15 @@ class _WorkerPool:
                 nxt += 1
             if progress is not None:
                 progress.raise_if_cancelled()
-            yield pending.pop(0).result()
+            try:
+                result = pending.pop(0).result()
+            except BrokenProcessPool:
+                # a worker was killed (out of memory, by hand) or crashed inside an image library
+                raise ChildProcessError(
+                    "import: a decoding worker process ended unexpectedly (killed, out of memory, "
+                    "or crashed on a file); nothing was written. Try again, or with one worker "
+                    "(--workers 1) to decode in this process") from None
+            yield result
 
     def close(self) -> None:
         """Stop the processes (they hold the store file open); on cancel or error drop the

@@ -318,3 +318,29 @@ def test_real_celeba_half_and_crops(shared_data, tmp_path):
     assert 60 < s.images.mean() < 200
     rep = prepare_dataset(crops, tmp_path / "c", preset="center", size=64, limit=200, workers=1)
     assert rep.written == 200 and DatasetStore.open(tmp_path / "c").images.shape == (200, 64, 64, 3)
+
+
+def test_a_killed_worker_gives_a_clear_error_and_no_store(tmp_path):
+    import signal
+
+    import psutil
+
+    src = tmp_path / "src"
+    src.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(400):
+        Image.fromarray(rng.integers(0, 256, (109, 89, 3), dtype=np.uint8)).save(src / f"{i:03d}.png")
+    killed = []
+
+    def kill_a_worker(done, total, msg):
+        if not killed:
+            workers = [c for c in psutil.Process().children()
+                       if "spawn_main" in " ".join(c.cmdline())]   # not the resource tracker
+            workers[0].send_signal(signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    with pytest.raises(ChildProcessError, match="a decoding worker process ended unexpectedly"):
+        prepare_dataset(src, tmp_path / "out", size=24, workers=2,
+                        progress=ProgressReporter(kill_a_worker))
+    assert killed and not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]

@@ -59,8 +59,7 @@ class TerminalProgress(ProgressReporter):
         self.width = width
         self.stream = stream or sys.stderr
         self._last = 0.0
-        self._t0 = time.monotonic()
-        self._phase_t0 = self._t0   # start of the current phase (e.g. one epoch) and its count
+        self._phase_t0 = time.monotonic()   # start of the current phase (e.g. one epoch) and its count
         self._phase_done0 = 0
         self._total = None
         self._done = 0
@@ -97,7 +96,7 @@ class TerminalProgress(ProgressReporter):
 
     def reset(self, label: str) -> None:
         self.label = label
-        self._t0 = self._phase_t0 = time.monotonic()
+        self._phase_t0 = time.monotonic()
         self._phase_done0 = 0
         self._total = None
         self._done = 0

@@ -1,6 +1,40 @@
-"""Process-wide defaults applied before TensorFlow is imported (quiet logs)."""
+"""Process-wide set-up applied before TensorFlow is imported: quiet logs, a quiet import.
+
+Import this module before ``tensorflow`` or ``keras`` (the package's ``__init__`` has already set
+``TF_CPP_MIN_LOG_LEVEL`` and ``KERAS_BACKEND``); it imports both itself, with the C++ start-up
+lines TensorFlow writes straight to file descriptor 2 (CPU-feature and oneDNN notes, absl's
+"before InitializeLog" warning) captured: a CLI error must be the only line the user sees. The
+captured text is shown only when the import fails.
+"""
 
 import os
+import sys
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hides grappler "remapper failed" noise
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+def _quiet_import() -> None:
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr: nothing to capture
+        import tensorflow  # noqa: F401
+        import keras  # noqa: F401
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+            import keras  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+_quiet_import()

@@ -2,16 +2,31 @@
 
 Each command lives in ``latentexplorer/commands/<name>.py`` with ``register(subparsers)``; the
 module's handler receives the parsed args. The CLI is thin: handlers call the library API.
+
+Exit codes (the README's table; :func:`exit_code_for` is the one place that decides them):
+
+====  ==========================================================================================
+0     success
+1     the environment refused: disk full or read-only, out of memory, the workspace or output is
+      locked by another process, no display, a missing system library, a crashed worker process
+2     bad input: a file or value is not what was expected (also argparse's usage errors)
+130   interrupted by Ctrl-C (SIGINT) or cancelled; 143 for SIGTERM, 129 for SIGHUP (128 + signal)
+====  ==========================================================================================
+
+Every error is one line on stderr, naming the file or value; the last complete state is kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from . import __version__
-from .errors import Cancelled, LatentExplorerError
+from .errors import Cancelled, EnvironmentProblem, InvalidInputError, LatentExplorerError
+
+EXIT_OK, EXIT_ENVIRONMENT, EXIT_INPUT = 0, 1, 2
 
 # command modules, in the order shown by --help
 COMMAND_MODULES = ["synth", "prepare", "train", "encode", "quickstart", "analyze", "sample",
@@ -19,57 +34,69 @@ COMMAND_MODULES = ["synth", "prepare", "train", "encode", "quickstart", "analyze
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from .commands._args import Parser
+
+    parser = Parser(
         prog="latentexplorer",
         description="Train autoencoders / VAEs on faces and explore their latent space. "
                     "Without a command the explorer GUI opens.")
     parser.add_argument("--version", action="version", version=f"latentexplorer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"latentexplorer.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("latentexplorer.commands"):
-                continue  # command not built yet
-            raise
-        mod.register(sub)
+        importlib.import_module(f"latentexplorer.commands.{name}").register(sub)
     return parser
 
 
+def exit_code_for(exc: BaseException) -> int:
+    """The README's exit code for an exception that ended a command."""
+    from .signals import signal_of
+
+    if isinstance(exc, KeyboardInterrupt):
+        return 128 + signal_of(exc)
+    if isinstance(exc, Cancelled):
+        return 128 + int(signal.SIGINT)
+    if isinstance(exc, (EnvironmentProblem, MemoryError)):
+        return EXIT_ENVIRONMENT
+    if isinstance(exc, (InvalidInputError, LatentExplorerError)):
+        return EXIT_INPUT
+    return EXIT_ENVIRONMENT  # OSError: disk, permissions, a vanished file — not a bug
+
+
+def _message(exc: BaseException) -> str:
+    from .signals import signal_of
+
+    if isinstance(exc, KeyboardInterrupt):
+        text = f"interrupted by {signal.Signals(signal_of(exc)).name}"
+    elif isinstance(exc, MemoryError):
+        text = "out of memory (use smaller inputs or batch sizes)"
+    else:
+        text = one_line(exc)
+    notes = getattr(exc, "__notes__", None) or []
+    return "; ".join([text, *notes])
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .signals import install_handlers
+
+    install_handlers()  # SIGTERM / SIGHUP stop like Ctrl-C
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["gui"]) if "gui" in sub_names(parser) else None
-        if args is None:
-            parser.print_help()
-            return 0
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args = parser.parse_args(["gui"])
+    except SystemExit as exc:  # --help, --version, or a usage error (one line, exit 2)
+        return int(exc.code or 0)
     # progress bars redraw one line with "\r"; an error must start on a line of its own
     stderr = sys.stderr
     sys.stderr = tracker = _LineTracker(stderr)
     try:
         return int(args.handler(args) or 0)
-    except Cancelled:
+    except (KeyboardInterrupt, LatentExplorerError, OSError, MemoryError) as exc:
+        code = exit_code_for(exc)
         tracker.end_line()
-        print("latentexplorer: cancelled", file=stderr)
-        return 130
-    except KeyboardInterrupt:
-        print("\nlatentexplorer: interrupted", file=stderr)
-        return 130
-    except LatentExplorerError as exc:
-        tracker.end_line()
-        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=stderr)
-        return 2
-    except OSError as exc:
-        # the environment, not a bug: disk, permissions, a vanished file — one line, no traceback
-        tracker.end_line()
-        print(f"latentexplorer {args.command}: error: {_one_line(exc)}", file=stderr)
-        return 1
-    except MemoryError:
-        tracker.end_line()
-        print(f"latentexplorer {args.command}: error: out of memory (use smaller inputs or "
-              "batch sizes)", file=stderr)
-        return 1
+        what = "" if isinstance(exc, (KeyboardInterrupt, Cancelled)) else "error: "
+        print(f"latentexplorer {args.command}: {what}{_message(exc)}", file=stderr)
+        return code
     finally:
         if sys.stderr is tracker:
             sys.stderr = stderr
@@ -96,17 +123,12 @@ class _LineTracker:
         return getattr(self._stream, name)
 
 
-def _one_line(exc: BaseException) -> str:
-    """The message of ``exc`` on one line (messages quoting files may contain newlines)."""
+def one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line, control characters escaped (file names may hold them)."""
+    from .inputs import printable
+
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return " ".join(lines) or type(exc).__name__
-
-
-def sub_names(parser: argparse.ArgumentParser) -> set[str]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+    return printable(" ".join(lines)) or type(exc).__name__
 
 
 if __name__ == "__main__":

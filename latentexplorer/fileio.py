@@ -1,7 +1,18 @@
-"""Crash-safe file helpers: write to a temporary sibling, fsync, then rename.
+"""Where files leave: crash-safe writes, one unit at a time.
 
-A reader therefore sees either the previous complete file or the new complete file, never a
-half-written one. NumPy files are always read with ``allow_pickle=False``.
+A single file is written to a temporary sibling, fsynced, then renamed into place
+(:func:`atomic_path`), so a reader sees either the previous complete file or the new complete file,
+never a half-written one. Several files that belong together commit as one unit:
+
+* :func:`atomic_directory` — a folder built under a temporary name and renamed into place;
+* :func:`new_version` — a version folder made current by rewriting one pointer file (epochs,
+  latents): the previous version stays until the next one is committed;
+* :func:`atomic_files` — files in one folder (a grid's PNG and JSON) committed through a redo
+  journal: writing the journal is the commit; an interrupted commit is completed by the next
+  reader or writer (:func:`recover`).
+
+Every rename goes through :func:`replace`, the one place fault-injection tests hook. Reading and
+validating files is :mod:`latentexplorer.inputs`.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,8 +36,6 @@ from .errors import InvalidInputError, WriteFailedError
 _WRITE_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG,
                                       errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM)
                           if e is not None)
-
-
 # the subset that cannot come from reading a file (for bodies that also read, e.g. a merge)
 _SPACE_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG,
                                       errno.EROFS) if e is not None)
@@ -44,6 +54,49 @@ def write_error(path: str | os.PathLike, exc: OSError) -> WriteFailedError:
                                        "is unchanged)")
 
 
+def replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """``os.replace``: every rename of the package goes through here (tests count and kill here)."""
+    os.replace(src, dst)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _renameat2():
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def exchange(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Swap two existing paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Replacing a non-empty folder otherwise takes two renames with a moment between them in which
+    neither the old nor the new folder is in place. Returns False where the system cannot do it
+    (then the caller falls back to two renames).
+    """
+    import ctypes
+
+    fn = _renameat2() if sys.platform.startswith("linux") else None
+    if fn is None:
+        return False
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False  # old kernel or a file system without exchange
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -56,7 +109,7 @@ def _default_mode(path: Path, *, directory: bool) -> None:
         os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -69,12 +122,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def fsync_tree(root: Path) -> None:
+    """fsync every file and folder under ``root`` (a staged folder, before it is renamed)."""
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = Path(dirpath) / name
+            if p.is_file() and not p.is_symlink():
+                _fsync_file(p)
+        fsync_dir(Path(dirpath))
+
+
 def _temp_prefix(path: Path) -> str:
     """``.NAME.PID-``: the owner's PID in the name lets a later run recognise leftovers."""
     return f".{path.name}.{os.getpid()}-"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
         import psutil
         return psutil.pid_exists(pid)
@@ -82,9 +152,25 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+# ------------------------------------------------------------------------------ leftovers
+def restore_replaced(path: str | os.PathLike) -> None:
+    """Readers: if ``path`` is missing because a killed writer had moved it aside to replace it
+    (systems without an atomic exchange), move it back."""
+    path = Path(path)
+    if path.exists():
+        return
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            m = re.match(rf"^\.{re.escape(path.name)}\.old-(\d+)$", entry.name)
+            if m and not pid_alive(int(m.group(1))):
+                replace(entry.path, path)
+                return
+
+
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     """Clean up what a killed process left next to ``path``; returns what was removed.
 
+    * a redo journal of a dead process is completed first (:func:`recover`);
     * ``.NAME.PID-*.partial`` files and folders (an interrupted atomic write or store build)
       whose process PID no longer runs are deleted;
     * ``.NAME.old-PID`` (a replaced folder, kept until the new one is in place) of a dead
@@ -94,6 +180,7 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     ignored: this is housekeeping, it must not stop the write that triggered it.
     """
     path = Path(path)
+    recover(path.parent)
     name = re.escape(path.name)
     partial = re.compile(rf"^\.{name}\.(\d+)-.*\.partial(\.[A-Za-z0-9]+)?$")
     old = re.compile(rf"^\.{name}\.old-(\d+)$")
@@ -104,12 +191,12 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
         return removed
     for entry in entries:
         m = partial.match(entry.name) or old.match(entry.name)
-        if m is None or _pid_alive(int(m.group(1))):
+        if m is None or pid_alive(int(m.group(1))):
             continue
         p = Path(entry.path)
         with contextlib.suppress(OSError):
             if m.re is old and not path.exists():
-                os.replace(p, path)  # the process died between the two renames: restore
+                replace(p, path)  # the process died between the two renames: restore
                 continue
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p)
@@ -122,8 +209,8 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
 def temp_sibling(path: Path, suffix: str = ".partial") -> Path:
     """Create an empty temporary file next to ``path`` (same file system, so a rename is atomic).
 
-    The name starts with ``.NAME.`` and ends with ``suffix`` (Keras wants ``.keras``); its mode
-    follows the umask like any other file. A refused write raises :class:`WriteFailedError`.
+    The name starts with ``.NAME.PID-`` and ends with ``suffix``; its mode follows the umask like
+    any other file. A refused write raises :class:`WriteFailedError`.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +225,7 @@ def temp_sibling(path: Path, suffix: str = ".partial") -> Path:
     return Path(tmp)
 
 
+# ------------------------------------------------------------------------------ single files
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success rename it over ``path``.
@@ -149,25 +237,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = temp_sibling(path)
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        _fsync_file(tmp)
+        replace(tmp, path)
+        fsync_dir(path.parent)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if is_write_error(exc):
             raise write_error(path, exc) from exc
         raise
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _json_default(obj: Any) -> Any:
@@ -179,39 +257,63 @@ def _json_default(obj: Any) -> Any:
         return obj.tolist()
     if isinstance(obj, Path):
         return str(obj)
+    if hasattr(obj, "model_dump"):  # a pydantic schema object
+        return obj.model_dump(mode="json", exclude_none=True)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def json_text(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=_json_default) + "\n"
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+    atomic_write_text(path, json_text(obj))
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file; a missing or malformed file raises :class:`InvalidInputError`."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: not valid JSON ({exc})") from None
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Plain write, for files inside a folder that is still being staged (committed as a whole)."""
+    Path(path).write_text(json_text(obj), encoding="utf-8")
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Plain ``np.save`` without pickles, for files inside a staged folder."""
+    with open(path, "wb") as fh:
+        np.save(fh, np.asarray(array), allow_pickle=False)
 
 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.save(fh, np.asarray(array), allow_pickle=False)
+        save_npy(tmp, array)
 
 
-def load_npy(path: str | os.PathLike, *, mmap: bool = False) -> np.ndarray:
-    """Load a ``.npy`` without pickles; clear errors for missing/truncated files."""
-    path = Path(path)
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: file not found") from None
-    except (ValueError, OSError, EOFError) as exc:
-        raise InvalidInputError(f"{path}: not a readable .npy array ({exc})") from None
+# ------------------------------------------------------------------------------ folders
+def _commit_directory(tmp: Path, path: Path, *, overwrite: bool) -> None:
+    """Rename the complete staged folder ``tmp`` to ``path`` (replacing an old one if allowed)."""
+    fsync_tree(tmp)
+    if path.exists() or path.is_symlink():
+        if not overwrite:
+            # checked again at the commit: another writer may have finished meanwhile
+            raise InvalidInputError(f"{path}: was created by another process meanwhile; nothing "
+                                    "replaced (pass overwrite to replace it)")
+        if exchange(tmp, path):  # one atomic step: tmp now holds the old folder
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            replace(path, old)
+            replace(tmp, path)  # a crash just before: restore_replaced() puts the old one back
+            shutil.rmtree(old, ignore_errors=True)
+    else:
+        replace(tmp, path)
+    fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
@@ -219,8 +321,10 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Ite
     """Build a directory under a temporary name and rename it into place when complete.
 
     An interrupted build leaves only a ``.NAME.PID-*.partial`` folder, never ``path`` itself;
-    the next build of ``path`` removes it (:func:`remove_stale_temporaries`).
-    With ``overwrite`` an existing ``path`` is replaced only after the new one is complete.
+    the next build of ``path`` removes it (:func:`remove_stale_temporaries`). Every file in it is
+    fsynced before the rename, so files inside may be written plainly (:func:`write_json`).
+    With ``overwrite`` an existing ``path`` is replaced only after the new one is complete;
+    without it, a ``path`` that appeared meanwhile is never replaced.
     """
     path = Path(path)
     if path.parent.is_dir():
@@ -237,17 +341,138 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Ite
     _default_mode(tmp, directory=True)
     try:
         yield tmp
-        _fsync_dir(tmp)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        _commit_directory(tmp, path, overwrite=overwrite)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if is_write_error(exc, _SPACE_ERRNOS):  # the body may read files too: not EIO/EACCES
             raise write_error(path, exc) from exc
         raise
+
+
+def check_replaceable(path: Path, marker: str, what: str) -> None:
+    """An output folder may be replaced as a whole only if it is empty or holds ``marker`` (the
+    file our command writes into it): a folder of the user's is never replaced."""
+    path = Path(path)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise InvalidInputError(f"{path}: exists and is not a folder")
+    if any(path.iterdir()) and not (path / marker).is_file():
+        raise InvalidInputError(f"{path}: exists and is not {what} (no {marker}); choose another "
+                                "output folder")
+
+
+# ------------------------------------------------------------------------------ versions
+_VERSION = re.compile(r"^(?P<prefix>[a-z]+)-(?P<n>\d{4,})$")
+
+
+def version_dirs(root: Path, prefix: str) -> dict[int, Path]:
+    """``{number: folder}`` of the committed-or-orphaned version folders ``root/PREFIX-NNNN``."""
+    out: dict[int, Path] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            m = _VERSION.match(entry.name)
+            if m and m["prefix"] == prefix and entry.is_dir(follow_symlinks=False):
+                out[int(m["n"])] = Path(entry.path)
+    return out
+
+
+@contextlib.contextmanager
+def new_version(root: str | os.PathLike, prefix: str, number: int | None = None
+                ) -> Iterator[tuple[Path, Path]]:
+    """Stage a new version folder ``root/PREFIX-NNNN`` (default: one above every existing one).
+
+    Yields ``(staging folder, final folder)``. The folder is built under a temporary name and
+    renamed to the final one when the block succeeds; it is not yet
+    *current*: the caller then rewrites its pointer file (one atomic rename, the commit) and calls
+    :func:`prune_versions`. A folder of the same name that no pointer names (left by a killed run)
+    is replaced.
+    """
+    root = Path(root)
+    if number is None:
+        number = max(version_dirs(root, prefix), default=0) + 1
+    path = root / f"{prefix}-{number:04d}"
+    with atomic_directory(path, overwrite=True) as tmp:
+        yield tmp, path
+
+
+def prune_versions(root: str | os.PathLike, prefix: str, keep: set[Path | None]) -> None:
+    """Delete the version folders of ``root`` except those in ``keep`` (current and previous)."""
+    keep_names = {Path(p).name for p in keep if p is not None}
+    for path in version_dirs(Path(root), prefix).values():
+        if path.name not in keep_names:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ file groups
+_JOURNAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.commit$")
+# the temporary file of a journal that was being written (not yet a commit)
+_JOURNAL_TEMP = re.compile(r"^\.\..+\.\d+\.commit\.(?P<pid>\d+)-.*\.partial$")
+
+
+def _apply_journal(journal: Path) -> None:
+    """Roll a committed group forward: move every staged file that is still there into place."""
+    try:
+        moves = json.loads(journal.read_text(encoding="utf-8"))["moves"]
+        pairs = [(journal.parent / str(src), journal.parent / str(dst)) for src, dst in moves]
+    except (OSError, ValueError, KeyError, TypeError):
+        with contextlib.suppress(OSError):
+            journal.unlink()  # not a journal we wrote completely: it committed nothing
+        return
+    for src, dst in pairs:
+        if src.parent != journal.parent or dst.parent != journal.parent:
+            continue  # names only, never paths elsewhere
+        if src.exists():
+            replace(src, dst)
+    fsync_dir(journal.parent)
+    with contextlib.suppress(FileNotFoundError):
+        journal.unlink()
+
+
+def recover(folder: str | os.PathLike) -> None:
+    """Complete the file-group commits that dead processes left in ``folder`` (idempotent)."""
+    try:
+        entries = [e for e in os.scandir(folder) if ".commit" in e.name]
+    except OSError:
+        return
+    for entry in entries:
+        m = _JOURNAL.match(entry.name)
+        if m and not (int(m["pid"]) != os.getpid() and pid_alive(int(m["pid"]))):
+            with contextlib.suppress(OSError):
+                _apply_journal(Path(entry.path))
+        m = _JOURNAL_TEMP.match(entry.name)
+        if m and not pid_alive(int(m["pid"])):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+@contextlib.contextmanager
+def atomic_files(*paths: str | os.PathLike) -> Iterator[list[Path]]:
+    """Temporary files for ``paths`` (all in one folder), committed together when the block succeeds.
+
+    The commit is the atomic write of a small redo journal naming every staged file and its
+    target; the renames follow. A crash before the journal leaves all old files; after it, all new
+    ones — the renames still missing are made by the next :func:`recover` (every reader and writer
+    of that folder runs it). On an exception nothing changes.
+    """
+    targets = [Path(p) for p in paths]
+    folder = targets[0].parent
+    if any(t.parent != folder for t in targets):
+        raise ValueError("atomic_files: all files of a group must share one folder")
+    temps: list[Path] = []
+    try:
+        for t in targets:
+            temps.append(temp_sibling(t))
+        yield temps
+        for tmp in temps:
+            _fsync_file(tmp)
+        journal = folder / f".{targets[0].name}.{os.getpid()}.commit"
+        atomic_write_json(journal, {"moves": [[s.name, t.name] for s, t in zip(temps, targets)]})
+    except BaseException as exc:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        if is_write_error(exc):
+            raise write_error(targets[0], exc) from exc
+        raise
+    _apply_journal(journal)

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..fileio import atomic_save_npy, atomic_write_json, load_npy
+from ..fileio import atomic_directory, check_replaceable, save_npy, write_json
+from ..inputs import load_npy, printable
+from ..locks import output_lock
 from ._validation import check_matrix, check_nonnegative, check_positive
 from .correlation import DEFAULT_THRESHOLDS, co_moments, counts_over, pairs_over, strongest_pair
 from .pca import LatentPCA
@@ -205,48 +207,46 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
 
 
 def load_latents(source):
-    """``(z, mu, logvar, attributes, attribute_names, origin)`` from various sources.
+    """``(z, mu, logvar, attributes, attribute_names, origin)`` of a source.
 
-    ``source`` may be a workspace object (with ``latents()`` and optionally ``dataset()``), a
-    ``Latents``-like object (``z``, ``mu``, ``logvar``), an ndarray, a ``.npy`` path, or a
-    workspace folder path.
+    ``source`` is a :class:`~latentexplorer.workspace.Workspace` (its training latents and the
+    store's attributes; stale latents are warned about), a workspace folder, a
+    :class:`~latentexplorer.workspace.Latents`, an ndarray or a ``.npy`` path.
     """
-    attributes = names = None
-    origin = type(source).__name__
+    from ..workspace import Latents, Workspace
+
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        origin = str(path)
-        if path.is_dir():
-            from ..workspace import Workspace
-            source = Workspace.open(path)
-        else:
-            z = load_npy(path, mmap=True)
-            return z, None, None, None, None, origin
+        if not path.is_dir():
+            z = load_npy(path, mmap=True, kinds="fiu", ndim=2, what="latent array")
+            if z.shape[0] < 2:
+                raise InvalidInputError(f"{printable(path)}: {z.shape[0]} latent vectors, expected "
+                                        "at least 2")
+            return z, None, None, None, None, str(path)
+        source = Workspace.open(path)
     if isinstance(source, np.ndarray):
         return source, None, None, None, None, "array"
-    lat = source
-    if hasattr(source, "latents") and callable(source.latents):
-        if getattr(source, "has_latents", True) is False:
-            raise InvalidInputError(
-                f"{getattr(source, 'path', source)}: the workspace has no latents yet "
-                "(run 'latentexplorer encode' first)")
-        lat = source.latents()
-        try:
-            store = source.dataset()
-            attributes = getattr(store, "attributes", None)
-            names = getattr(store, "attribute_names", None)
-        except Exception as exc:  # the dataset may have moved; attributes are optional
-            warnings.warn(f"attributes not available: {exc}", stacklevel=2)
-    z = getattr(lat, "z", None)
-    if z is None:
-        raise InvalidInputError(f"{origin}: no latent vectors (z) found")
-    mu = getattr(lat, "mu", None)
-    logvar = getattr(lat, "logvar", None)
-    if attributes is not None and np.shape(attributes)[0] != np.shape(z)[0]:
-        warnings.warn(f"attributes: {np.shape(attributes)[0]} rows do not match "
-                      f"{np.shape(z)[0]} latent vectors; skipped", stacklevel=2)
-        attributes = names = None
-    return z, mu, logvar, attributes, names, origin
+    if isinstance(source, Latents):
+        return source.z, source.mu, source.logvar, None, None, "latents"
+    if not isinstance(source, Workspace):
+        raise TypeError(f"load_latents: expected a Workspace, Latents, array or path, got "
+                        f"{type(source).__name__}")
+    lat = source.latents()
+    staleness = source.staleness(lat)
+    if staleness.stale:
+        warnings.warn(staleness.message, stacklevel=2)
+    origin = {"workspace": str(Path(source.path).resolve()), "latents_epoch": lat.meta.epoch,
+              "latents_fingerprint": lat.fingerprint,
+              "stale": staleness.message if staleness.stale else None}
+    attributes = names = None
+    try:
+        store = source.dataset()
+    except InvalidInputError as exc:  # the dataset may have moved; attributes are optional
+        warnings.warn(f"attributes not available: {exc}", stacklevel=2)
+    else:
+        if store.attributes is not None and store.n == lat.n:
+            attributes, names = store.attributes, store.attribute_names
+    return lat.z, lat.mu, lat.logvar, attributes, names, origin
 
 
 def _top_components(stats, dominant, limit=12):
@@ -293,18 +293,21 @@ def _write_plots(summary, results, out_dir: Path, *, width: int = 1000) -> list[
 
 
 def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 1000,
-                   progress=None, **options) -> dict:
+                   progress=None, wait: float | None = 0.0, **options) -> dict:
     """Analyse latents and write ``out_dir/summary.json`` plus PNG plots.
 
     Parameters
     ----------
     source : Workspace, Latents, ndarray, or path (``.npy`` file or workspace folder)
     out_dir : str or Path
-        Created if missing; existing files of the same names are replaced atomically.
+        Written as one unit: an earlier analysis there is replaced only once the new one is
+        complete; a folder that is not an analysis is refused.
     plots : bool, keyword-only
         Write the PNG plots (needs Qt; skipped with a warning when it cannot load).
     plot_width : int, keyword-only
     progress : ProgressReporter, optional, keyword-only
+    wait : float or None, keyword-only
+        Seconds to wait for another writer of ``out_dir`` (None: as long as it takes).
     **options
         Passed to :func:`analyze_latents` (``bin_width``, ``kmeans``, ``tsne``, ...).
 
@@ -325,13 +328,19 @@ def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 100
     summary, results = analyze_latents(z, mu=mu, logvar=logvar, progress=progress, **options)
     summary["source"] = origin
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_replaceable(out_dir, "summary.json", "an analysis folder")
+    # the folder is one unit: built aside, it replaces an earlier analysis only when complete
+    with output_lock(out_dir).acquire(wait), atomic_directory(out_dir, overwrite=True) as tmp:
+        _write_outputs(summary, results, tmp, plots=plots, plot_width=plot_width, progress=progress)
+    return summary
+
+
+def _write_outputs(summary, results, out_dir: Path, *, plots, plot_width, progress) -> None:
     if "tsne" in results:
         idx, emb = results["tsne"]
-        atomic_save_npy(out_dir / "tsne.npy", emb.astype(np.float32))
-        atomic_save_npy(out_dir / "tsne_indices.npy", idx.astype(np.int64))
+        save_npy(out_dir / "tsne.npy", emb.astype(np.float32))
+        save_npy(out_dir / "tsne_indices.npy", idx.astype(np.int64))
     summary["plots"] = []
-    atomic_write_json(out_dir / "summary.json", summary)
     if plots:
         try:
             from ..gui import analysis_plots  # noqa: F401  (Qt/pyqtgraph import check)
@@ -345,5 +354,4 @@ def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 100
             summary["plots"] = _write_plots(summary, results, out_dir, width=plot_width)
     else:
         summary["plots_skipped"] = "disabled"
-    atomic_write_json(out_dir / "summary.json", summary)
-    return summary
+    write_json(out_dir / "summary.json", summary)

@@ -18,7 +18,7 @@ FRAME_60HZ_MS = 1000.0 / 60.0
 def bench_decode(ctx: Context) -> list[Result]:
     from .. import _env  # noqa: F401
     from ..models.autoencoder import build_decoder
-    from ..models.config import ModelConfig
+    from ..schemas import ModelConfig
     from ..render.decode import Decoder
 
     cfg = ModelConfig.from_preset("case1")

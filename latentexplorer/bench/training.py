@@ -51,7 +51,7 @@ def bench_train_throughput(ctx: Context) -> list[Result]:
 
     from ..data.tfdata import make_dataset
     from ..models.autoencoder import build_model
-    from ..models.config import ModelConfig
+    from ..schemas import ModelConfig
 
     if ctx.quick:
         n_store, batch, steps, skip, reps = 256, 16, 6, 2, 1
@@ -112,7 +112,7 @@ def train_rss_child(store_path: str, steps: int, batch: int) -> None:
     from ..data.store import DatasetStore
     from ..data.tfdata import make_dataset
     from ..models.autoencoder import build_model
-    from ..models.config import ModelConfig
+    from ..schemas import ModelConfig
 
     store = DatasetStore.open(store_path)
     train_idx, _ = store.split()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 
 from ..errors import InvalidInputError
+from ..inputs import printable
+from . import _args
 
 
 def register(subparsers) -> None:
@@ -26,30 +27,33 @@ def register(subparsers) -> None:
     p.add_argument("--logvar", type=Path, metavar="FILE.npy", help="VAE logvar (with --latents)")
     p.add_argument("--attributes", type=Path, metavar="FILE.npy",
                    help="(n_points, n_attributes) labels (with --latents)")
-    p.add_argument("--bin-width", type=float, default=0.25, help="component histogram bin (0.25)")
-    p.add_argument("--radius-bin-width", type=float, default=0.5, help="radius bin (0.5)")
-    p.add_argument("--mu-threshold", type=float, default=0.25,
+    p.add_argument("--bin-width", type=_args.number(0.001, 100.0), default=0.25,
+                   help="component histogram bin (0.25)")
+    p.add_argument("--radius-bin-width", type=_args.number(0.001, 100.0), default=0.5,
+                   help="radius bin (0.5)")
+    p.add_argument("--mu-threshold", type=_args.nonnegative, default=0.25,
                    help="dominant if |mu| >= this (0.25)")
-    p.add_argument("--hw-threshold", type=float, default=1.5,
+    p.add_argument("--hw-threshold", type=_args.nonnegative, default=1.5,
                    help="dominant if half-width >= this (1.5)")
-    p.add_argument("--pair-threshold", type=float, default=0.5,
+    p.add_argument("--pair-threshold", type=_args.number(0.0, 1.0), default=0.5,
                    help="list correlated pairs with |r| above this (0.5)")
     p.add_argument("--kmeans", action="store_true", help="also the KMeans inertia curve k=2..80")
-    p.add_argument("--kmeans-max-points", type=int, default=50_000,
+    p.add_argument("--kmeans-max-points", type=_args.integer(0, 10**9), default=50_000,
                    help="random subset for KMeans (default 50000; 0 = all)")
     p.add_argument("--tsne", action="store_true", help="also a t-SNE embedding (openTSNE)")
-    p.add_argument("--tsne-max-points", type=int, default=20_000,
+    p.add_argument("--tsne-max-points", type=_args.integer(0, 10**9), default=20_000,
                    help="random subset for t-SNE (default 20000; 0 = all)")
     p.add_argument("--no-plots", action="store_true", help="write summary.json only")
-    p.add_argument("--seed", type=int, default=0, help="random state (subsets, KMeans, t-SNE)")
+    p.add_argument("--seed", type=_args.seed, default=0, help="random state (subsets, KMeans, t-SNE)")
+    _args.add_wait(p)
     p.set_defaults(handler=run)
 
 
-def _load_optional(path, name):
+def _load_optional(path, *, rows: int, z_dim: int | None, kinds: str = "f", finite: bool = True):
     if path is None:
         return None
-    from ..fileio import load_npy
-    return load_npy(path, mmap=True)
+    from ..inputs import load_npy
+    return load_npy(path, mmap=True, kinds=kinds, shape=(rows, z_dim), finite=finite)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,11 +64,8 @@ def run(args: argparse.Namespace) -> int:
         if any(v is not None for v in (args.mu, args.logvar, args.attributes)):
             raise InvalidInputError("--mu/--logvar/--attributes go with --latents; a workspace "
                                     "provides its own")
-        try:
-            from ..workspace import Workspace
-        except ImportError as exc:
-            raise InvalidInputError(f"--workspace: workspace support is not available ({exc}); "
-                                    "use --latents FILE.npy") from None
+        from ..workspace import Workspace
+
         source = Workspace.open(args.workspace)
         out = args.out or Path(args.workspace) / "results" / "analysis"
     else:
@@ -80,22 +81,19 @@ def run(args: argparse.Namespace) -> int:
     if args.latents is not None:
         from ..analysis.report import load_latents
         z = load_latents(args.latents)[0]
-        mu = _load_optional(args.mu, "mu")
-        logvar = _load_optional(args.logvar, "logvar")
-        attrs = _load_optional(args.attributes, "attributes")
-        for name, arr in (("--mu", mu), ("--logvar", logvar), ("--attributes", attrs)):
-            if arr is not None and arr.shape[0] != z.shape[0]:
-                raise InvalidInputError(f"{name}: {arr.shape[0]} rows, but the latents have "
-                                        f"{z.shape[0]}")
+        mu = _load_optional(args.mu, rows=z.shape[0], z_dim=z.shape[1])
+        logvar = _load_optional(args.logvar, rows=z.shape[0], z_dim=z.shape[1])
+        attrs = _load_optional(args.attributes, rows=z.shape[0], z_dim=None, kinds="fiub",
+                               finite=False)
         source = z
         options.update(mu=mu, logvar=logvar, attributes=attrs)
     progress = TerminalProgress("analyze")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         summary = write_analysis(source, out, plots=not args.no_plots, progress=progress,
-                                 **options)
+                                 wait=_args.wait_seconds(args), **options)
     for w in caught:
-        print(f"latentexplorer analyze: warning: {w.message}", file=sys.stderr)
+        _args.warn(printable(w.message))
     rad = summary["radius"]
     corr = summary["correlation"]
     print(f"{summary['n_points']} points, z_dim {summary['z_dim']}: radius peak "
@@ -103,6 +101,6 @@ def run(args: argparse.Namespace) -> int:
           f"p99 {rad['p99']:.2f}); {len(summary['dominant'])} dominant components; "
           f"pairs |r|>0.1: {corr['counts_over'].get('0.1')}, >0.5: "
           f"{corr['counts_over'].get('0.5')}")
-    print(f"wrote {Path(out) / 'summary.json'}"
+    print(f"wrote {printable(Path(out) / 'summary.json')}"
           + (f" and {len(summary['plots'])} plots" if summary.get("plots") else ""))
     return 0

@@ -1,17 +1,18 @@
-"""``latentexplorer train --data DIR --workspace WS``: train an AE / VAE, checkpoint every epoch.
+"""``latentexplorer train --data DIR --workspace WS``: train an AE / VAE, one committed epoch at a time.
 
 A new WS is created; an existing one needs ``--resume`` (it then continues at the next epoch with
-the saved model, config and loss history; architecture options are ignored). Ctrl-C keeps the last
-completed epoch's checkpoint and exits with 130.
+the saved model, config and loss history; architecture options are ignored). A workspace without any
+committed epoch (a first run that failed) is simply started again. Ctrl-C, SIGTERM and SIGHUP keep the
+last committed epoch (exit 130, 143, 129).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from ..models.config import ACTIVATIONS, PRESETS
+from ..schemas import ACTIVATIONS, PRESETS
+from . import _args
 
 
 def register(subparsers) -> None:
@@ -23,43 +24,54 @@ def register(subparsers) -> None:
     p.add_argument("--workspace", metavar="WS", required=True, help="workspace folder (created if new)")
     p.add_argument("--model", choices=["ae", "vae"], default="ae", help="default: %(default)s")
     p.add_argument("--preset", choices=sorted(PRESETS), default="case1", help="default: %(default)s")
-    p.add_argument("--z-dim", type=int, default=256, help="latent dimension (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--z-dim", type=_args.z_dim, default=256, help="latent dimension (default: %(default)s)")
+    p.add_argument("--epochs", type=_args.epochs, default=None,
                    help="total epochs to reach (default: 24, or the workspace's value with --resume)")
-    p.add_argument("--fact", type=float, default=5.0, help="VAE weight of the KL term (default: %(default)s)")
+    p.add_argument("--fact", type=_args.nonnegative, default=5.0,
+                   help="VAE weight of the KL term (default: %(default)s)")
     p.add_argument("--loss", choices=["bce", "mse"], default="bce", help="default: %(default)s")
-    p.add_argument("--batch-size", type=int, default=None, help="default: 128 (or the workspace's)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: 5e-4 or the workspace's)")
+    p.add_argument("--batch-size", type=_args.batch_size, default=None,
+                   help="default: 128 (or the workspace's)")
+    p.add_argument("--lr", type=_args.number(0.0, 10.0, lo_open=True), default=None,
+                   help="Adam learning rate (default: 5e-4 or the workspace's)")
     p.add_argument("--activation", choices=ACTIVATIONS, default="leaky_relu", help="default: %(default)s")
     p.add_argument("--batchnorm", action="store_true", help="BatchNormalization after each convolution")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout rate (default: %(default)s)")
+    p.add_argument("--dropout", type=_args.number(0.0, 1.0, hi_open=True), default=0.0,
+                   help="dropout rate (default: %(default)s)")
     p.add_argument("--upsampling", action="store_true",
                    help="decoder: UpSampling2D + Conv2D instead of Conv2DTranspose")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0 or the workspace's)")
+    p.add_argument("--seed", type=_args.seed, default=None, help="random seed (default: 0 or the workspace's)")
     p.add_argument("--resume", action="store_true", help="continue an existing workspace")
+    _args.add_wait(p)
     p.set_defaults(handler=run)
 
 
 def _open_or_create(args: argparse.Namespace):
     from ..errors import InvalidInputError
-    from ..models.config import ModelConfig
+    from ..inputs import printable
+    from ..schemas import ModelConfig
     from ..workspace import Workspace
 
     ws_dir = Path(args.workspace)
-    exists = (ws_dir / "config.json").is_file()
-    if exists and not args.resume:
-        raise InvalidInputError(f"{ws_dir}: workspace exists, use --resume or another folder")
+    exists = (ws_dir / "config.json").exists()
     if exists:
         ws = Workspace.open(ws_dir)
-        if args.data and Path(args.data).resolve() != ws.data_path:
-            raise InvalidInputError(f"--data {args.data}: the workspace trains on {ws.data_path}; "
-                                    "leave --data out when resuming")
-        changes = {k: v for k, v in (("lr", args.lr), ("seed", args.seed)) if v is not None}
-        if changes:
-            ws.update_training(**changes)
-        return ws
+        trained = ws.checkpoint_epoch > 0
+        if trained and not args.resume:
+            raise InvalidInputError(f"{printable(ws_dir)}: workspace exists with {ws.checkpoint_epoch} "
+                                    "epoch(s); continue it with --resume or use another folder")
+        if trained or args.data is None:
+            if args.data and Path(args.data).resolve() != ws.data_path:
+                raise InvalidInputError(f"--data {printable(args.data)}: the workspace trains on "
+                                        f"{printable(ws.data_path)}; leave --data out when resuming")
+            changes = {k: v for k, v in (("lr", args.lr), ("seed", args.seed)) if v is not None}
+            if changes:
+                with ws.lock(_args.wait_seconds(args)):
+                    ws.update_training(**changes)
+            return ws
+        # no committed epoch: a failed first run left only its config; start again with these args
     if args.data is None:
-        raise InvalidInputError(f"{ws_dir}: new workspace needs --data DIR (a dataset store)")
+        raise InvalidInputError(f"{printable(ws_dir)}: a new workspace needs --data DIR (a dataset store)")
     from ..data.store import DatasetStore
 
     store = DatasetStore.open(args.data)
@@ -69,13 +81,16 @@ def _open_or_create(args: argparse.Namespace):
         upsampling=args.upsampling)
     training = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                   ("lr", args.lr), ("seed", args.seed)) if v is not None}
+    from ..workspace.training import check_memory
+
+    check_memory(cfg, training.get("batch_size", 128))  # before anything is written
     return Workspace.create(ws_dir, args.data, cfg, training=training)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import Cancelled
-    from ..models.training import TrainingDivergedError, train
+    from ..inputs import printable
     from ..progress import TerminalProgress
+    from ..workspace.training import train
 
     ws = _open_or_create(args)
     cfg = ws.model_config
@@ -83,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     epochs = args.epochs or ws.training["epochs"]
     print(f"train: {cfg.kind.upper()} {cfg.preset} z_dim {cfg.z_dim} {cfg.image_size}px, loss {cfg.loss}"
           f"{f', fact {cfg.fact:g}' if cfg.kind == 'vae' else ''}; {ws.dataset().n} images; "
-          f"epochs {start + 1}..{epochs} -> {ws.path}", flush=True)
+          f"epochs {start + 1}..{epochs} -> {printable(ws.path)}", flush=True)
     if start >= epochs:
         print(f"train: already at epoch {start} of {epochs}; pass a larger --epochs to continue")
         return 0
@@ -91,17 +106,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         # reset: each epoch's bar shows its own elapsed time and ETA
         history = train(ws, epochs, resume=args.resume, batch_size=args.batch_size, progress=progress,
-                        on_epoch_end=lambda row: progress.reset("train"), verbose=True)
-    except (KeyboardInterrupt, Cancelled):
+                        on_epoch_end=lambda row: progress.reset("train"), verbose=True,
+                        wait=_args.wait_seconds(args))
+    except KeyboardInterrupt as exc:
         done = ws.checkpoint_epoch
-        print("\nstopped; " + (f"checkpoint of epoch {done} kept; resume with --resume" if done else
-                               "no epoch completed, nothing saved"), file=sys.stderr)
-        return 130
-    except TrainingDivergedError:
-        print(file=sys.stderr)  # end the progress bar's line before cli prints the error
+        exc.add_note(f"checkpoint of epoch {done} kept; continue with --resume" if done else
+                     "no epoch completed, nothing saved")
         raise
     last = history[-1] if history else None
     if last is not None:
         print(f"train: done, epoch {last['epoch']}, total loss {last['total_loss']:.1f} per image; "
-              f"model in {ws.model_dir}")
+              f"model in {printable(ws.model_dir)}")
     return 0

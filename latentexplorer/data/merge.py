@@ -15,7 +15,7 @@ _CHUNK = 2048
 
 
 def merge_stores(sources: Sequence[str | Path], out: str | Path, *, overwrite: bool = False,
-                 progress: ProgressReporter | None = None) -> DatasetStore:
+                 progress: ProgressReporter | None = None, wait: float | None = 0.0) -> DatasetStore:
     """Concatenate the images of ``sources`` (in order) into a new store at ``out``.
 
     Attributes are the union of all attribute names; a store that lacks an attribute gets NaN
@@ -42,7 +42,7 @@ def merge_stores(sources: Sequence[str | Path], out: str | Path, *, overwrite: b
     total = sum(s.n for s in stores)
     attrs = np.full((total, len(names)), np.nan, dtype=np.float32) if names else None
     filenames: list[str] = []
-    with StoreWriter(out, total, size, overwrite=overwrite) as writer:
+    with StoreWriter(out, total, size, overwrite=overwrite, wait=wait) as writer:
         row = 0
         for s in stores:
             for start in range(0, s.n, _CHUNK):

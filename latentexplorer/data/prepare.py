@@ -24,6 +24,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import stat
 import time
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -36,6 +37,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import InvalidInputError
+from ..inputs import printable, read_bytes
 from ..progress import ProgressReporter
 from .store import StoreWriter
 
@@ -56,6 +58,10 @@ _MIN_FILES_PER_WORKER = 16
 _MAX_CHUNK = 64
 #: a crop is enlarged at most this much; smaller images are skipped as "too small"
 MAX_UPSCALE = 4
+#: images with more pixels are skipped as "too large" before their pixels are decoded: 50 megapixels
+#: (8,160 x 6,120, more than nearly every camera) decode into 150 MB; a 12,000 x 12,000 PNG of a few
+#: kilobytes would take 432 MB per worker
+MAX_PIXELS = 50_000_000
 
 
 @dataclass
@@ -84,7 +90,7 @@ class PrepareReport:
 
     def summary(self) -> str:
         """One line: images written, where, how long, and skipped files grouped by reason."""
-        line = f"wrote {self.written} images to {self.store_path} in {self.seconds:.1f} s"
+        line = f"wrote {self.written} images to {printable(self.store_path)} in {self.seconds:.1f} s"
         if self.skipped:
             line += f"; skipped {len(self.skipped)} ({_grouped(self.skipped)})"
         else:
@@ -168,10 +174,16 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def _decode(path: Path, preset: str, size: int) -> np.ndarray:
     """Open, orient, crop, resize one file. Raises InvalidInputError(reason) for unusable files."""
     try:
-        if path.stat().st_size == 0:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the import forever
+            raise InvalidInputError("not a regular file (a folder, FIFO or device)")
+        if st.st_size == 0:
             raise InvalidInputError("empty file")
         with Image.open(path) as img:
             w, h = img.size
+            if w * h > MAX_PIXELS:
+                # one wording per import (no per-file size) so the summary groups these files
+                raise InvalidInputError(f"too large (over {MAX_PIXELS // 1_000_000} megapixels)")
             # EXIF orientations 5..8 swap width and height; decide the crop on the upright image.
             try:
                 orientation = img.getexif().get(0x0112, 1)
@@ -247,7 +259,7 @@ def load_face(path: str | os.PathLike, preset: str = "celeba", size: int = 96) -
     try:
         return _decode(path, preset, size)
     except InvalidInputError as exc:
-        raise InvalidInputError(f"{path}: {exc}") from None
+        raise InvalidInputError(f"{printable(path)}: {exc}") from None
 
 
 def _decode_into(images: np.ndarray, start: int, paths: Sequence[str], preset: str, size: int
@@ -307,26 +319,23 @@ def read_celeba_attributes(path: str | os.PathLike) -> tuple[list[str], list[str
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path}: attribute file not found") from None
+        text = read_bytes(path, "attribute file").decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInputError(f"{path}: not a text file (expected CelebA list_attr_celeba.txt)") from None
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InvalidInputError(f"{printable(path)}: not a text file (expected CelebA "
+                                "list_attr_celeba.txt)") from None
     lines = text.splitlines()
     if len(lines) < 2:
-        raise InvalidInputError(f"{path}: expected a count line and an attribute-name line "
+        raise InvalidInputError(f"{printable(path)}: expected a count line and an attribute-name line "
                                 "(CelebA list_attr_celeba.txt format)")
     try:
         count = int(lines[0].strip())
     except ValueError:
-        raise InvalidInputError(f"{path}, line 1: {lines[0].strip()[:40]!r} is not the row count") from None
+        raise InvalidInputError(f"{printable(path)}, line 1: {lines[0].strip()[:40]!r} is not the row count") from None
     names = lines[1].split()
     if not names:
-        raise InvalidInputError(f"{path}, line 2: expected the attribute names, found an empty line")
+        raise InvalidInputError(f"{printable(path)}, line 2: expected the attribute names, found an empty line")
     if len(set(names)) != len(names):
-        raise InvalidInputError(f"{path}, line 2: attribute names repeat")
+        raise InvalidInputError(f"{printable(path)}, line 2: attribute names repeat")
     k = len(names)
     filenames: list[str] = []
     rows: list[list[int]] = []
@@ -337,19 +346,19 @@ def read_celeba_attributes(path: str | os.PathLike) -> tuple[list[str], list[str
             continue  # blank (trailing) lines
         if len(parts) != k + 1:
             raise InvalidInputError(
-                f"{path}, line {lineno}: {len(parts)} columns, expected {k + 1} (file name and {k} values)")
+                f"{printable(path)}, line {lineno}: {len(parts)} columns, expected {k + 1} (file name and {k} values)")
         values = parts[1:]
         for j, v in enumerate(values):
             if v not in ("1", "-1", "+1"):
                 raise InvalidInputError(
-                    f"{path}, line {lineno}: value {v!r} for {names[j]}, expected 1 or -1")
+                    f"{printable(path)}, line {lineno}: value {v!r} for {names[j]}, expected 1 or -1")
         if parts[0] in seen:
-            raise InvalidInputError(f"{path}, line {lineno}: file name {parts[0]} appears twice")
+            raise InvalidInputError(f"{printable(path)}, line {lineno}: file name {parts[0]} appears twice")
         seen.add(parts[0])
         filenames.append(parts[0])
         rows.append([-1 if v == "-1" else 1 for v in values])
     if count != len(rows):
-        raise InvalidInputError(f"{path}, line 1: says {count} rows but the file has {len(rows)}")
+        raise InvalidInputError(f"{printable(path)}, line 1: says {count} rows but the file has {len(rows)}")
     matrix = np.asarray(rows, dtype=np.int8).reshape(len(rows), k)
     return names, filenames, matrix
 
@@ -366,9 +375,9 @@ def list_images(src: str | os.PathLike, limit: int | None = None) -> list[Path]:
     """
     src = Path(src)
     if not src.exists():
-        raise InvalidInputError(f"{src}: folder not found")
+        raise InvalidInputError(f"{printable(src)}: folder not found")
     if not src.is_dir():
-        raise InvalidInputError(f"{src}: not a folder (expected a folder of face photos)")
+        raise InvalidInputError(f"{printable(src)}: not a folder (expected a folder of face photos)")
     files, subdirs = [], 0
     with os.scandir(src) as it:
         for entry in it:
@@ -381,7 +390,7 @@ def list_images(src: str | os.PathLike, limit: int | None = None) -> list[Path]:
     if not files:
         hint = f" (it has {subdirs} subfolders: point at the folder that holds the images)" if subdirs else ""
         raise InvalidInputError(
-            f"{src}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}){hint}")
+            f"{printable(src)}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}){hint}")
     files.sort()
     if limit is not None:
         files = files[:limit]
@@ -418,7 +427,7 @@ def _match_attributes(files: list[Path], attributes: Path) -> tuple[list[str], n
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
         raise InvalidInputError(
-            f"{attributes}: no attribute row for {len(missing)} of {len(files)} images ({shown}); "
+            f"{printable(attributes)}: no attribute row for {len(missing)} of {len(files)} images ({shown}); "
             "use the attribute file that belongs to these images or leave attributes out")
     return names, matrix[np.asarray(rows, dtype=np.int64)]
 
@@ -426,7 +435,7 @@ def _match_attributes(files: list[Path], attributes: Path) -> tuple[list[str], n
 def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike, preset: str = "celeba",
                     attributes: str | os.PathLike | None = None, size: int = 96, limit: int | None = None,
                     workers: int | None = None, progress: ProgressReporter | None = None,
-                    overwrite: bool = False) -> PrepareReport:
+                    overwrite: bool = False, wait: float | None = 0.0) -> PrepareReport:
     """Import the photos in ``src`` into a dataset store at ``out``.
 
     Parameters
@@ -442,6 +451,7 @@ def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike, preset: str 
     workers : decoding processes (default: CPUs available; 1 decodes in this process)
     progress : ProgressReporter, optional (cancellable between chunks)
     overwrite : replace an existing store at ``out``
+    wait : seconds to wait for another writer of ``out`` (None: as long as it takes)
 
     Returns
     -------
@@ -474,7 +484,7 @@ def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike, preset: str 
     # the pool starts its processes while the store file is allocated; closing() shuts it down
     # at once if anything below raises (cancel, disk full)
     with contextlib.closing(_WorkerPool(workers)) as pool, \
-            StoreWriter(out, n, size, overwrite=overwrite) as writer:
+            StoreWriter(out, n, size, overwrite=overwrite, wait=wait) as writer:
         try:
             results = pool.run(chunks, writer.images, writer.images_path, preset, size, progress)
             for c, (n_good, bad) in enumerate(results):
@@ -492,7 +502,7 @@ def prepare_dataset(src: str | os.PathLike, out: str | os.PathLike, preset: str 
         finally:
             pool.close()  # stop the workers before the store folder is finished or removed
         if written == 0:
-            raise InvalidInputError(f"{src}: no usable images among {n} files ({_grouped(skipped)})")
+            raise InvalidInputError(f"{printable(src)}: no usable images among {n} files ({_grouped(skipped)})")
         writer.set_filenames([files[i].name for i in kept])
         if attr_matrix is not None:
             writer.set_attributes(attr_matrix[np.asarray(kept, dtype=np.int64)], attr_names)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -22,10 +23,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InvalidInputError
-from ..fileio import atomic_directory, atomic_save_npy, atomic_write_json, load_npy, read_json
-
-STORE_FORMAT = "latentexplorer-store/1"
+from ..errors import InvalidInputError, WriteFailedError
+from ..fileio import atomic_directory, replace, restore_replaced, save_npy, write_json
+from ..inputs import load_npy, printable, read_json
+from ..locks import output_lock
+from ..schemas import MAX_IMAGE_SIZE, NAME_LIST, STORE_FORMAT, StoreFingerprint, StoreMeta
 DEFAULT_TEST_FRACTION = 1.0 / 18.0  # the seeds: 10,000 test images of 180,000
 DEFAULT_SPLIT_SEED = 0
 
@@ -66,41 +68,65 @@ class DatasetStore:
         self.attributes = attributes
         self.attribute_names = attribute_names
         self.meta = meta
+        self._fingerprint: StoreFingerprint | None = None
 
     @classmethod
     def open(cls, path: str | Path) -> "DatasetStore":
+        """Open a complete store read-only; every file is checked against ``meta.json``.
+
+        Raises
+        ------
+        InvalidInputError
+            Naming the file and what is wrong (missing meta.json: an interrupted import).
+        """
         path = Path(path)
+        where = printable(path)
+        restore_replaced(path)
         if not path.is_dir():
-            raise InvalidInputError(f"{path}: dataset folder not found")
-        if not (path / "meta.json").is_file():
+            raise InvalidInputError(f"{where}: dataset folder not found")
+        if not (path / "meta.json").exists():
             raise InvalidInputError(
-                f"{path}: not a complete dataset store (meta.json missing; an import may have been "
+                f"{where}: not a complete dataset store (meta.json missing; an import may have been "
                 "interrupted — run 'latentexplorer prepare' or 'synth' again)")
-        meta = read_json(path / "meta.json")
-        if meta.get("format") != STORE_FORMAT:
-            raise InvalidInputError(f"{path}/meta.json: format {meta.get('format')!r}, expected {STORE_FORMAT!r}")
-        images = load_npy(path / "images.npy", mmap=True)
+        meta = read_json(path / "meta.json", StoreMeta)
+        n, size = meta.count, meta.size
+        images = load_npy(path / "images.npy", mmap=True, kinds="u", shape=(n, size, size, 3),
+                          what="image array")
+        if images.dtype != np.uint8:
+            raise InvalidInputError(f"{where}/images.npy: dtype {images.dtype}, expected uint8")
         _advise_random(images)
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
-            raise InvalidInputError(
-                f"{path}/images.npy: expected uint8 array (n, h, w, 3), got {images.dtype} {images.shape}")
-        if images.shape[0] != meta.get("count", images.shape[0]):
-            raise InvalidInputError(
-                f"{path}/images.npy: {images.shape[0]} images but meta.json says {meta.get('count')}")
-        filenames = read_json(path / "filenames.json") if (path / "filenames.json").is_file() else \
-            [f"{i:06d}" for i in range(images.shape[0])]
-        if not isinstance(filenames, list) or len(filenames) != images.shape[0]:
-            raise InvalidInputError(
-                f"{path}/filenames.json: expected a list of {images.shape[0]} names, "
-                f"got {len(filenames) if isinstance(filenames, list) else type(filenames).__name__}")
+        if (path / "filenames.json").exists():
+            filenames = read_json(path / "filenames.json", NAME_LIST)
+            if len(filenames) != n:
+                raise InvalidInputError(f"{where}/filenames.json: {len(filenames)} names, expected "
+                                        f"{n} (meta.json count)")
+        else:
+            filenames = [f"{i:06d}" for i in range(n)]
         attributes, names = None, []
-        if (path / "attributes.npy").is_file():
-            attributes = load_npy(path / "attributes.npy")
-            names = read_json(path / "attribute_names.json")
-            if attributes.shape != (images.shape[0], len(names)):
-                raise InvalidInputError(
-                    f"{path}/attributes.npy: shape {attributes.shape}, expected ({images.shape[0]}, {len(names)})")
-        return cls(path, images, list(filenames), attributes, list(names), meta)
+        if (path / "attributes.npy").exists() or (path / "attribute_names.json").exists():
+            names = read_json(path / "attribute_names.json", NAME_LIST)
+            # NaN marks an unknown attribute (merged stores); infinity is never valid
+            attributes = load_npy(path / "attributes.npy", kinds="fiub", shape=(n, None),
+                                  finite=False, what="attribute array").astype(np.float32, copy=False)
+            if attributes.shape[1] != len(names):
+                raise InvalidInputError(f"{where}/attributes.npy: {attributes.shape[1]} columns, but "
+                                        f"{where}/attribute_names.json lists {len(names)} names")
+            if np.isinf(attributes).any():
+                raise InvalidInputError(f"{where}/attributes.npy: infinite values (expected numbers "
+                                        "or NaN for unknown)")
+        return cls(path, images, list(filenames), attributes, list(names), meta.model_dump())
+
+    def fingerprint(self) -> StoreFingerprint:
+        """Count, image size and a digest of 64 sampled images and the file names (milliseconds
+        even for 200,000 images), recorded with latents and checkpoints to notice a changed store."""
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            rows = np.unique(np.linspace(0, self.n - 1, min(self.n, 64)).astype(np.int64))
+            h.update(np.ascontiguousarray(self.images[rows]).tobytes())
+            h.update("\n".join(self.filenames).encode("utf-8", "surrogatepass"))
+            self._fingerprint = StoreFingerprint(count=self.n, size=self.size,
+                                                 digest=h.hexdigest()[:16])
+        return self._fingerprint
 
     @property
     def n(self) -> int:
@@ -154,10 +180,15 @@ class StoreWriter:
             w.finish({"source": ..., "preset": ...}, n_written=k)
     """
 
-    def __init__(self, out_dir: str | Path, n: int, size: int, *, overwrite: bool = False) -> None:
+    def __init__(self, out_dir: str | Path, n: int, size: int, *, overwrite: bool = False,
+                 wait: float | None = 0.0) -> None:
         if n <= 0:
             raise InvalidInputError(f"n={n}: a dataset needs at least one image")
+        if not 1 <= size <= MAX_IMAGE_SIZE:
+            raise InvalidInputError(f"size={size}: expected an image side from 1 to {MAX_IMAGE_SIZE} px")
         self.out_dir = Path(out_dir)
+        self.wait = wait
+        self._lock = output_lock(self.out_dir)
         self.n = int(n)
         self.size = int(size)
         self.overwrite = overwrite
@@ -170,9 +201,14 @@ class StoreWriter:
         self._finished = False
 
     def __enter__(self) -> "StoreWriter":
-        self._refuse_replacing_foreign_folder()
-        self._ctx = atomic_directory(self.out_dir, overwrite=self.overwrite)
-        self._tmp = self._ctx.__enter__()
+        self._lock.acquire(self.wait)  # one writer per store; released in __exit__
+        try:
+            self._refuse_replacing_foreign_folder()
+            self._ctx = atomic_directory(self.out_dir, overwrite=self.overwrite)
+            self._tmp = self._ctx.__enter__()
+        except BaseException:
+            self._lock.release()
+            raise
         try:
             self.images = np.lib.format.open_memmap(
                 self._tmp / "images.npy", mode="w+", dtype=np.uint8, shape=(self.n, self.size, self.size, 3))
@@ -180,7 +216,10 @@ class StoreWriter:
         except BaseException:
             # __exit__ is not called when __enter__ fails: remove the partial folder here.
             self.images = None
-            self._ctx.__exit__(*sys.exc_info())
+            try:
+                self._ctx.__exit__(*sys.exc_info())
+            finally:
+                self._lock.release()
             raise
         return self
 
@@ -218,8 +257,8 @@ class StoreWriter:
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 amount = f"{size / 1e9:.2f} GB" if size >= 1e8 else f"{size / 1e6:.1f} MB"
-                raise InvalidInputError(
-                    f"{self.out_dir}: not enough free disk space for {amount} of images") from None
+                raise WriteFailedError(errno.ENOSPC, f"{printable(self.out_dir)}: not enough free disk "
+                                                     f"space for {amount} of images") from None
             # EINVAL/EOPNOTSUPP: the file system cannot preallocate; carry on with a sparse file.
         finally:
             os.close(fd)
@@ -262,30 +301,33 @@ class StoreWriter:
             small.flush()
             del small
             self.images = None
-            (self._tmp / "images.tmp.npy").replace(self._tmp / "images.npy")
+            replace(self._tmp / "images.tmp.npy", self._tmp / "images.npy")
         else:
             self.images = None
         names = self._filenames if self._filenames is not None else [f"{i:06d}" for i in range(k)]
         if len(names) < k:
             raise InvalidInputError(f"{len(names)} file names for {k} images")
-        atomic_write_json(self._tmp / "filenames.json", names[:k])
+        write_json(self._tmp / "filenames.json", names[:k])
         if self._attributes is not None:
-            atomic_save_npy(self._tmp / "attributes.npy", self._attributes[:k])
-            atomic_write_json(self._tmp / "attribute_names.json", self._attribute_names)
+            save_npy(self._tmp / "attributes.npy", self._attributes[:k])
+            write_json(self._tmp / "attribute_names.json", self._attribute_names)
         full = {"format": STORE_FORMAT, "size": self.size, "count": k,
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "test_fraction": DEFAULT_TEST_FRACTION, "split_seed": DEFAULT_SPLIT_SEED}
         full.update(meta)
         full["count"] = k
-        atomic_write_json(self._tmp / "meta.json", full)
+        write_json(self._tmp / "meta.json", full)
         self._finished = True
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         assert self._ctx is not None
         self.images = None  # release the memmap before the rename
-        if exc_type is None and not self._finished:
-            exc_type, exc = InvalidInputError, InvalidInputError(
-                f"{self.out_dir}: store writer closed without finish(); nothing written")
-            self._ctx.__exit__(exc_type, exc, None)
-            raise exc
-        return bool(self._ctx.__exit__(exc_type, exc, tb))
+        try:
+            if exc_type is None and not self._finished:
+                exc_type, exc = InvalidInputError, InvalidInputError(
+                    f"{self.out_dir}: store writer closed without finish(); nothing written")
+                self._ctx.__exit__(exc_type, exc, None)
+                raise exc
+            return bool(self._ctx.__exit__(exc_type, exc, tb))
+        finally:
+            self._lock.release()

@@ -557,7 +557,7 @@ MAX_SYNTH_IMAGES = 50_000_000
 
 def write_synthetic_store(out: str | Path, n: int = 20000, size: int = 96, seed: int = 0,
                           progress: ProgressReporter | None = None,
-                          overwrite: bool = False) -> DatasetStore:
+                          overwrite: bool = False, wait: float | None = 0.0) -> DatasetStore:
     """Generate ``n`` synthetic faces into a dataset store at ``out`` (atomically).
 
     Attributes of the store are the factors (float32 (n, len(FACTOR_NAMES))). Progress is reported
@@ -577,7 +577,7 @@ def write_synthetic_store(out: str | Path, n: int = 20000, size: int = 96, seed:
     t0 = time.monotonic()
     factors = np.empty((n, len(FACTOR_NAMES)), dtype=np.float32)
     step = 512  # images per progress update / cancel check
-    with StoreWriter(out, n, size, overwrite=overwrite) as w:
+    with StoreWriter(out, n, size, overwrite=overwrite, wait=wait) as w:
         for s in range(0, n, step):
             if progress is not None:
                 progress.raise_if_cancelled()

@@ -14,15 +14,12 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def _ensure_platform(offscreen: bool = False) -> None:
-    """Use the offscreen Qt platform when asked or when there is no display (Linux)."""
-    if offscreen or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-                     and not os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def _offscreen() -> None:
+    """Screenshots render with the offscreen Qt platform (no display needed)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def _app():
-    from .. import _env  # noqa: F401 -- quiet TensorFlow before it is imported by a worker
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -39,8 +36,10 @@ def _app():
 
 
 def run_gui(workspace: str | os.PathLike | None = None) -> int:
-    """Open the explorer (optionally on ``workspace``) and run the Qt event loop."""
-    _ensure_platform()
+    """Open the explorer (optionally on ``workspace``) and run the Qt event loop.
+
+    The caller has checked that a window can be shown (``commands.gui.check_display``).
+    """
     app = _app()
     from .main_window import MainWindow
     from .widgets import install_excepthook
@@ -57,7 +56,7 @@ def run_gui(workspace: str | os.PathLike | None = None) -> int:
 
 def _import_tensorflow(params, reporter) -> None:
     reporter.update(0, 1, "loading TensorFlow")
-    import tensorflow  # noqa: F401
+    from .. import _env  # noqa: F401 -- imports TensorFlow quietly
 
     reporter.update(1, 1, "TensorFlow ready")
 
@@ -71,7 +70,7 @@ def render_screenshot(workspace: str | os.PathLike, out: str | os.PathLike,
     Waits until the workspace's data, PCA and statistics are loaded and a point is decoded;
     draws a short diagonal path so the strip is filled (``path=False``: none).
     """
-    _ensure_platform(offscreen=True)
+    _offscreen()
     app = _app()
     from .main_window import MainWindow
 

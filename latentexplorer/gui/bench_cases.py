@@ -146,7 +146,7 @@ def bench_gui(ctx: Context) -> list[Result]:
     from ..gui.face_view import FaceView
     from ..gui.main_window import PlaneControls
     from ..models.autoencoder import build_decoder
-    from ..models.config import ModelConfig
+    from ..schemas import ModelConfig
     from ..render.decode import Decoder
 
     st.set_plane("pca", 0, 1)

@@ -27,7 +27,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..fileio import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_npy
+from ..fileio import atomic_save_npy, atomic_write_bytes
+from ..inputs import load_npy
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from ..progress import ProgressReporter
 from .face_view import FaceView
 from .path_strip import PathStrip
 from .scatter import LatentScatterWidget
+from .banner import StaleBanner
 from .state import AppState
 from .widgets import LabeledSlider, configure_pyqtgraph
 from .workers import TaskRunner, TaskWorker
@@ -49,7 +50,7 @@ def synthetic_workspace_task(params, reporter: ProgressReporter) -> Any:
     Returns the :class:`~latentexplorer.workspace.Workspace`.
     """
     from ..data.synth import write_synthetic_store
-    from ..models.config import ModelConfig
+    from ..schemas import ModelConfig
     from ..workspace import Workspace
 
     folder = Path(params["folder"])
@@ -70,7 +71,7 @@ def encode_task(params, reporter: ProgressReporter) -> Any:
 
 def fallback_training_task(params, reporter: ProgressReporter) -> Any:
     """Train then encode (used only when gui/training_view.py is not available)."""
-    from ..models.training import train
+    from ..workspace.training import train
 
     ws = params["ws"]
     history = train(ws, int(params["epochs"]), resume=ws.checkpoint_epoch > 0, progress=reporter)
@@ -346,12 +347,18 @@ class MainWindow(QMainWindow):
         # --- central tabs
         self.scatter = LatentScatterWidget(self.state)
         self.controls = PlaneControls(self.state, self.scatter)
+        self.stale_banner = StaleBanner()
         explorer = QWidget()
-        el = QHBoxLayout(explorer)
+        outer = QVBoxLayout(explorer)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        outer.addWidget(self.stale_banner)
+        el = QHBoxLayout()
         el.setContentsMargins(2, 2, 2, 2)
         el.setSpacing(4)
         el.addWidget(self.controls)
         el.addWidget(self.scatter, 1)
+        outer.addLayout(el, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(explorer, "Explorer")
         self.tabs.setTabToolTip(0, "The latent scatter: click to decode, Shift+drag for a path")
@@ -411,6 +418,10 @@ class MainWindow(QMainWindow):
         self.state.errorOccurred.connect(lambda msg: self.show_error("LatentExplorer", msg))
         self.state.workspaceChanged.connect(self._on_workspace)
         self.state.latentsChanged.connect(self._on_latents)
+        self.state.decoderChanged.connect(self.check_staleness)
+        self.state.latentsChanged.connect(self.check_staleness)
+        self.runner.finished.connect(lambda _name: self.check_staleness())
+        self.stale_banner.reencodeRequested.connect(self.encode_again)
         if self.training_view is not None and hasattr(self.training_view, "trainingFinished"):
             self.training_view.trainingFinished.connect(self._on_training_finished)
 
@@ -611,6 +622,21 @@ class MainWindow(QMainWindow):
     def _on_latents(self) -> None:
         st = self.state
         self._status(f"{st.n_points:,} z-points, z_dim {st.z_dim}")
+
+    def check_staleness(self) -> None:
+        """Show the banner when the loaded z-points were encoded by other weights than the
+        committed model, or from other images than the store has now."""
+        from ..workspace.staleness import check_staleness
+
+        ws, meta = self.state.workspace, self.state.latents_meta
+        message = None
+        if ws is not None and meta is not None and not self.runner.is_running("encode"):
+            try:
+                stale = check_staleness(ws, meta)
+                message = stale.message.split(" (run ")[0] if stale.stale else None
+            except (InvalidInputError, OSError) as exc:
+                message = str(exc)
+        self.stale_banner.show_message(message)
 
     def save_gui_state(self) -> None:
         try:

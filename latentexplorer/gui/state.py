@@ -293,6 +293,7 @@ class AppState(QObject):
         self.decoder = None  # latentexplorer.render.decode.Decoder
         self._fingerprint_cache: tuple[Any, str] | None = None  # (decoder, its fingerprint)
         self.z: np.ndarray | None = None
+        self.latents_meta = None  # LatentsMeta of the loaded z-points (weights, store they came from)
         self.attributes: np.ndarray | None = None
         self.attribute_names: list[str] = []
         self.pca = None
@@ -382,6 +383,7 @@ class AppState(QObject):
             w.error.connect(self.errorOccurred.emit)
 
     def _on_loaded(self, res: dict, saved: dict | None) -> None:
+        self.latents_meta = res.get("latents_meta")
         if res.get("decoder") is not None:
             self.set_decoder(res["decoder"])
         elif res.get("decoder_error"):
@@ -902,10 +904,12 @@ def load_workspace_data(params, reporter: ProgressReporter | None = None) -> dic
     """
     reporter = reporter or ProgressReporter()
     ws = params["ws"]
-    out: dict[str, Any] = {"z": None, "decoder": None}
+    out: dict[str, Any] = {"z": None, "decoder": None, "latents_meta": None}
     reporter.update(0, 2, "loading z-points")
-    if getattr(ws, "has_latents", False):
-        out["z"] = np.asarray(ws.latents().z, dtype=np.float32)
+    if ws.has_latents:
+        latents = ws.latents()
+        out["z"] = np.asarray(latents.z, dtype=np.float32)
+        out["latents_meta"] = latents.meta
     reporter.raise_if_cancelled()
     reporter.update(1, 2, "loading decoder")
     if getattr(ws, "has_model", True):

@@ -205,7 +205,7 @@ def training_task(params, reporter: ProgressReporter) -> dict:
 
     Returns ``{"history": list of rows, "latents": Latents or None}``.
     """
-    from ..models.training import train
+    from ..workspace.training import train
 
     ws = params["ws"]
     bridge = params.get("bridge")
@@ -563,7 +563,7 @@ class TrainingView(QWidget):
         The workspace's config with kind, z_dim and fact replaced (its other settings, e.g. a
         custom architecture, are kept); a different preset starts from that preset's layers.
         """
-        from ..models.config import ModelConfig
+        from ..schemas import ModelConfig
 
         ws = self.state.workspace
         changes = {"kind": self.kind.currentText(), "z_dim": int(self.z_dim.value())}

@@ -14,7 +14,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from .config import ModelConfig
+from ..schemas import ModelConfig
 
 PACKAGE = "latentexplorer"
 

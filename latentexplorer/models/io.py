@@ -1,20 +1,20 @@
-"""Save / load models as ``.keras`` files plus a JSON config, each file replaced atomically.
+"""Save / load models as ``.keras`` files plus a JSON config.
 
-Folder layout (``WS/model/``)::
+Folder layout (one epoch's folder, ``WS/checkpoints/epoch-NNNN/``; it is staged and committed as a
+whole by the workspace, never changed in place)::
 
     encoder.keras       functional encoder (image → z, or → [mu, logvar])
     decoder.keras       functional decoder (z → image)
     model.keras         the full AE / VAE incl. optimizer state (for resuming training)
-    model_config.json   {"model": ModelConfig dict, "kind", "fingerprint", "keras_version"}
+    model_config.json   {"model": ModelConfig dict, "kind", "fingerprint", "keras_version", "epoch"}
 
 Loading always uses ``safe_mode=True`` (no arbitrary code from lambdas in foreign files).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -24,10 +24,10 @@ import keras
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..fileio import (temp_sibling, _fsync_dir, atomic_write_json, is_write_error, read_json,
-                      write_error)
+from ..fileio import write_json
+from ..inputs import check_regular_file, printable, read_json
+from ..schemas import ModelConfig, ModelInfo
 from .autoencoder import AE, VAE, LatentAutoencoder  # noqa: F401  (registers the classes)
-from .config import ModelConfig
 
 ENCODER_FILE = "encoder.keras"
 DECODER_FILE = "decoder.keras"
@@ -46,123 +46,87 @@ def weights_fingerprint(model: keras.Model) -> str:
     return h.hexdigest()[:16]
 
 
-def _save_to_temp(obj: keras.Model, path: Path) -> Path:
-    """Save ``obj`` to a fsynced temporary sibling of ``path``; return the temporary path.
+def save_model(model: LatentAutoencoder, folder: str | Path, *, epoch: int | None = None) -> str:
+    """Write encoder, decoder, full model and ``model_config.json`` into ``folder``; return the
+    weights fingerprint.
 
-    Keras insists on a ".keras" suffix, so fileio.atomic_path (".partial") cannot be used directly;
-    the temporary name still contains ".partial" so .gitignore and clean-ups recognise it.
-    """
-    tmp = temp_sibling(path, suffix=".partial.keras")
-    try:
-        obj.save(tmp, overwrite=True)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if is_write_error(exc):
-            raise write_error(path, exc) from exc
-        raise
-    return tmp
-
-
-def save_model(model: LatentAutoencoder, folder: str | Path) -> str:
-    """Write encoder, decoder, full model and config into ``folder``; return the weights fingerprint.
-
-    All three ``.keras`` files are first written to temporary siblings; only when every one is
-    complete are they renamed over the old ones, so a failed save (disk full: :class:`WriteFailedError`)
-    leaves the previous encoder, decoder and model together and untouched. model_config.json (with
-    the fingerprint) is written last.
+    ``folder`` is a folder being staged (:func:`latentexplorer.fileio.new_version`): it becomes
+    visible as a whole once complete, so the files are written plainly, without renames.
     """
     if not isinstance(model, LatentAutoencoder):
         raise TypeError(f"save_model expects an AE or VAE, got {type(model).__name__}")
     folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        if is_write_error(exc):
-            raise write_error(folder, exc) from exc
-        raise
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for obj, name in ((model.encoder, ENCODER_FILE), (model.decoder, DECODER_FILE),
-                          (model, MODEL_FILE)):
-            staged.append((_save_to_temp(obj, folder / name), folder / name))
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        raise
-    _fsync_dir(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for obj, name in ((model.encoder, ENCODER_FILE), (model.decoder, DECODER_FILE),
+                      (model, MODEL_FILE)):
+        obj.save(folder / name, overwrite=True)
     fingerprint = weights_fingerprint(model)
-    atomic_write_json(folder / CONFIG_FILE, {
-        "model": model.model_config.to_dict(), "kind": model.kind, "fingerprint": fingerprint,
-        "keras_version": keras.__version__})
+    write_json(folder / CONFIG_FILE, ModelInfo(model=model.model_config, kind=model.kind,
+                                               fingerprint=fingerprint,
+                                               keras_version=keras.__version__, epoch=epoch))
     return fingerprint
 
 
-def read_model_info(folder: str | Path) -> dict:
-    """The parsed ``model_config.json`` of ``folder`` (keys model, kind, fingerprint)."""
-    path = Path(folder) / CONFIG_FILE
-    info = read_json(path)
-    if not isinstance(info, dict) or "model" not in info:
-        raise InvalidInputError(f"{path}: not a LatentExplorer model config (no 'model' entry)")
-    return info
+def read_model_info(folder: str | Path) -> ModelInfo:
+    """The validated ``model_config.json`` of ``folder`` (model config, kind, fingerprint)."""
+    return read_json(Path(folder) / CONFIG_FILE, ModelInfo)
 
 
 def load_model_config(folder: str | Path) -> ModelConfig:
     """The :class:`ModelConfig` saved next to the model files."""
-    path = Path(folder) / CONFIG_FILE
-    try:
-        return ModelConfig.from_dict(read_model_info(folder)["model"])
-    except InvalidInputError as exc:
-        if str(path) in str(exc):
-            raise
-        raise InvalidInputError(f"{path}: {exc}") from None
+    return read_model_info(folder).model
 
 
 def _load(path: Path, what: str) -> keras.Model:
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: {what} file not found (has the model been trained and saved?)")
+    check_regular_file(path, f"{what} file")
+    if not zipfile.is_zipfile(path):  # Keras would call a damaged archive "file not found"
+        raise InvalidInputError(f"{printable(path)}: truncated or not a .keras file (not a zip archive)")
     try:
-        return keras.saving.load_model(path, compile=True, safe_mode=True)
+        with warnings.catch_warnings():  # Keras' notes on optimizer state are noise for users
+            warnings.simplefilter("ignore")
+            return keras.saving.load_model(path, compile=True, safe_mode=True)
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise InvalidInputError(f"{path}: truncated or not a .keras file ({exc})") from None
+        raise InvalidInputError(f"{printable(path)}: truncated or not a .keras file ({exc})") from None
     except (ValueError, TypeError, KeyError, OSError, AttributeError) as exc:
         # Keras appends whole config dumps to its messages: keep the first line, at most 400 chars
         first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
         if len(first) > 400:
             first = first[:400] + " ..."
-        raise InvalidInputError(f"{path}: cannot load the {what} ({type(exc).__name__}: {first})") from None
+        raise InvalidInputError(f"{printable(path)}: cannot load the {what} ({type(exc).__name__}: "
+                                f"{first})") from None
 
 
-def _check_image_model(model: keras.Model, path: Path, what: str, cfg: ModelConfig | None) -> None:
+def _check_image_model(model: keras.Model, path: Path, what: str, cfg: ModelConfig) -> None:
+    where = printable(path)
     if not isinstance(model, keras.Model):
-        raise InvalidInputError(f"{path}: expected a Keras model ({what}), got {type(model).__name__}")
-    if cfg is None:
-        return
-    want_in = (cfg.image_size, cfg.image_size, 3) if what == "encoder" else (cfg.z_dim,)
+        raise InvalidInputError(f"{where}: expected a Keras model ({what}), got {type(model).__name__}")
+    image, z = (cfg.image_size, cfg.image_size, 3), (cfg.z_dim,)
+    want_in, want_out = (image, z) if what == "encoder" else (z, image)
     got_in = tuple(model.inputs[0].shape[1:]) if model.inputs else None
-    if got_in != want_in:
-        raise InvalidInputError(f"{path}: {what} input shape {got_in} does not match "
-                                f"{CONFIG_FILE} (expected {want_in})")
+    got_out = tuple(model.outputs[0].shape[1:]) if model.outputs else None
+    if got_in != want_in or got_out != want_out:
+        raise InvalidInputError(f"{where}: {what} maps {got_in} to {got_out}, but {CONFIG_FILE} "
+                                f"expects {want_in} to {want_out}")
 
 
 def load_model(folder: str | Path) -> LatentAutoencoder:
     """The full AE / VAE with its optimizer state (``folder/model.keras``)."""
     path = Path(folder) / MODEL_FILE
+    cfg = load_model_config(folder)
     model = _load(path, "model")
     if not isinstance(model, LatentAutoencoder):
-        raise InvalidInputError(f"{path}: a {type(model).__name__}, not a LatentExplorer AE/VAE")
+        raise InvalidInputError(f"{printable(path)}: a {type(model).__name__}, not a LatentExplorer "
+                                "AE/VAE")
+    if model.model_config != cfg:
+        raise InvalidInputError(f"{printable(path)}: its architecture differs from {CONFIG_FILE} "
+                                "next to it (files mixed from two runs?)")
     return model
 
 
 def load_encoder(folder: str | Path) -> keras.Model:
     """The encoder (image (b, s, s, 3) → z (b, z_dim), or → [mu, logvar] for a VAE)."""
     folder = Path(folder)
-    cfg = load_model_config(folder) if (folder / CONFIG_FILE).is_file() else None
+    cfg = load_model_config(folder)
     model = _load(folder / ENCODER_FILE, "encoder")
     _check_image_model(model, folder / ENCODER_FILE, "encoder", cfg)
     return model
@@ -171,7 +135,7 @@ def load_encoder(folder: str | Path) -> keras.Model:
 def load_decoder(folder: str | Path) -> keras.Model:
     """The decoder (z (b, z_dim) → image (b, s, s, 3) in [0, 1])."""
     folder = Path(folder)
-    cfg = load_model_config(folder) if (folder / CONFIG_FILE).is_file() else None
+    cfg = load_model_config(folder)
     model = _load(folder / DECODER_FILE, "decoder")
     _check_image_model(model, folder / DECODER_FILE, "decoder", cfg)
     return model

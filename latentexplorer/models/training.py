@@ -1,31 +1,25 @@
-"""Training a workspace's model epoch by epoch, with a checkpoint after every epoch.
+"""Training epoch by epoch: each epoch ends in a commit callback (the workspace writes it).
 
 Each epoch is one ``model.fit(initial_epoch=e, epochs=e + 1)`` call on a freshly shuffled dataset
 (seed derived from the run seed and the epoch, so a resumed run sees the same order), then a
-validation pass on the test split, then the commit: model files → history.json → checkpoint.json.
-``checkpoint.json`` is the commit marker; a crash before it leaves the previous epoch in charge and
-the extra history row is dropped on resume. A cancelled, interrupted or diverged (NaN) epoch is
-never saved.
+validation pass on the test split, then ``commit(model, row)``. A cancelled, interrupted or diverged
+(NaN) epoch is never committed. Nothing here knows about workspaces: the workspace floor
+(:func:`latentexplorer.workspace.training.train`) opens, locks and commits.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import threading
 import time
-from typing import Callable, Iterator
+from typing import Callable
 
 from .. import _env  # noqa: F401
 
 import keras
-import tensorflow as tf
+import numpy as np
 
-from ..errors import Cancelled, InvalidInputError, LatentExplorerError, WriteFailedError
+from ..errors import Cancelled, LatentExplorerError
 from ..progress import ProgressReporter
-from .autoencoder import build_model
-from .io import save_model
 
 LOSS_KEYS = ("total_loss", "reco_loss", "kl_loss")
 
@@ -108,25 +102,6 @@ class TrainingCallback(keras.callbacks.Callback):
             self.progress.update(batch + 1, self.val_steps, f"epoch {self.epoch}/{self.epochs} validation")
 
 
-@contextlib.contextmanager
-def _defer_sigint() -> Iterator[None]:
-    """Hold back Ctrl-C while the checkpoint files are written, then re-raise it.
-
-    Only the main thread can install signal handlers; elsewhere (GUI worker) this is a no-op.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
 def epoch_seed(seed: int | None, epoch: int) -> int:
     """Shuffle seed of 0-based ``epoch`` (depends only on the run seed and the epoch)."""
     return (seed or 0) * 1_000_003 + epoch
@@ -142,105 +117,49 @@ def format_epoch_summary(row: dict, epochs: int) -> str:
     return "  ".join(parts)
 
 
-def _check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(f"{name}={value!r}: expected an integer >= {minimum}")
-    return value
-
-
-def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_size: int | None = None,
-          progress: ProgressReporter | None = None, strategy: tf.distribute.Strategy | None = None,
-          on_epoch_end: Callable[[dict], None] | None = None, verbose: bool = False,
-          seed: int | None = None) -> list[dict]:
-    """Train the workspace's model up to ``epochs`` (a total count, not additional epochs).
+def fit_epochs(model, store, train_idx: np.ndarray, test_idx: np.ndarray, *, start: int, epochs: int,
+               batch_size: int, seed: int | None, commit: Callable[[keras.Model, dict], None],
+               progress: ProgressReporter | None = None,
+               on_epoch_end: Callable[[dict], None] | None = None, verbose: bool = False,
+               kept: Callable[[], str] = lambda: "") -> list[dict]:
+    """Train ``model`` from epoch ``start`` (0-based count of epochs done) up to ``epochs``.
 
     Parameters
     ----------
-    workspace : Workspace or path
-    epochs : int, optional
-        Target number of completed epochs (default: the workspace's training parameter; a new value is
-        saved in config.json).
-    resume : bool
-        Continue from the last checkpoint. Without it a workspace that already has one is an error.
-    batch_size : int, optional
-        Overrides (and updates) the workspace's batch size.
-    progress : ProgressReporter, optional
-        Batch progress; cancelling stops after the current batch and raises :class:`Cancelled`
-        (the last completed epoch's checkpoint stays).
-    strategy : tf.distribute.Strategy, optional
-        Model and optimizer are built/loaded under ``strategy.scope()``; default: the current strategy.
-    on_epoch_end : callable(row), optional
-        Called after each epoch's checkpoint with its history row.
-    verbose : bool
-        Print :func:`format_epoch_summary` after each epoch.
-    seed : int, optional
-        Overrides the workspace's seed (``keras.utils.set_random_seed`` and data shuffling).
+    store : DatasetStore
+        Batches are read from its uint8 memmap (``train_idx`` shuffled per epoch, ``test_idx`` for
+        validation).
+    commit : callable(model, row)
+        Saves the finished epoch (its history row is passed); called before ``on_epoch_end``.
+    kept : callable() -> str
+        Describes what stays on disk, for the messages of a stopped or diverged run.
 
     Returns
     -------
     list of dict
-        The full history (one row per epoch, earlier runs included).
+        The rows of the epochs trained here.
 
     Raises
     ------
     TrainingDivergedError
-        NaN/inf loss; the previous checkpoint is kept.
+        NaN/inf loss (nothing of that epoch is committed).
     Cancelled
         Cancelled through ``progress``.
-    KeyboardInterrupt
-        Ctrl-C; re-raised after the partial epoch has been dropped.
     """
     from ..data.tfdata import make_dataset
-    from ..workspace import Workspace
-
-    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
-    params = ws.training
-    epochs = _check_int("epochs", params["epochs"] if epochs is None else epochs)
-    batch_size = _check_int("batch_size", params["batch_size"] if batch_size is None else batch_size)
-    seed = params["seed"] if seed is None else seed
-    done = ws.checkpoint_epoch
-    if done > 0 and not resume:
-        raise InvalidInputError(f"{ws.path}: already trained {done} epoch(s); resume it or use another folder")
-    if (epochs, batch_size) != (params["epochs"], params["batch_size"]):
-        ws.update_training(epochs=epochs, batch_size=batch_size)
-
-    store = ws.dataset()
-    train_idx, test_idx = store.split()
-    if len(train_idx) == 0:
-        raise InvalidInputError(f"{store.path}: no training images after the train/test split")
-    if seed is not None:
-        # Offset by the epoch so a resumed run is reproducible too.
-        keras.utils.set_random_seed(int(seed) + done)
-
-    history = ws.history()
-    ws.write_history(history)  # drops rows of an epoch whose checkpoint was never committed
-    if done >= epochs:
-        return history
-
-    strategy = strategy or tf.distribute.get_strategy()
-    with strategy.scope():
-        if done > 0:
-            model = ws.load_model()
-            # The optimizer was saved with the old rate; a changed --lr (e.g. after a NaN) must win.
-            model.optimizer.learning_rate = params["lr"]
-        else:
-            model = build_model(ws.model_config, learning_rate=params["lr"])
 
     steps = math.ceil(len(train_idx) / batch_size)
     val_ds = make_dataset(store, test_idx, batch_size, shuffle=False) if len(test_idx) else None
     cb = TrainingCallback(progress, epochs=epochs, steps=steps,
                           val_steps=math.ceil(len(test_idx) / batch_size))
-
-    def kept() -> str:
-        return f"checkpoint of epoch {done} kept" if done else "no epoch completed, nothing saved"
+    lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
 
     def diverged(epoch: int, reason: str) -> TrainingDivergedError:
-        todo = "resume" if done else "train again"
-        return TrainingDivergedError(
-            f"{reason}; {kept()} in {ws.path} — lower the learning rate (now {params['lr']:g}) "
-            f"and {todo}", epoch, done)
+        return TrainingDivergedError(f"{reason}; {kept()} — lower the learning rate (now {lr:g}) and "
+                                     "train again", epoch, start)
 
-    for epoch in range(done, epochs):
+    rows: list[dict] = []
+    for epoch in range(start, epochs):
         if progress is not None:
             progress.raise_if_cancelled()
         ds = make_dataset(store, train_idx, batch_size, shuffle=True, seed=epoch_seed(seed, epoch))
@@ -264,17 +183,10 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
         row.update({"seconds": time.perf_counter() - t0, "train_seconds": train_seconds,
                     "images_per_second": len(train_idx) / train_seconds, "images": int(len(train_idx)),
                     "batch_size": batch_size, "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
-        with _defer_sigint():
-            try:
-                save_model(model, ws.model_dir)
-                ws.write_history(history + [row])
-                ws.write_checkpoint(epoch + 1)
-            except WriteFailedError as exc:
-                raise WriteFailedError(exc.errno, f"{exc}; epoch {epoch + 1} not saved, {kept()}") from exc
-            history.append(row)
-        done = epoch + 1
+        commit(model, row)
+        rows.append(row)
         if on_epoch_end is not None:
             on_epoch_end(row)
         if verbose:
             print(format_epoch_summary(row, epochs), flush=True)
-    return history
+    return rows

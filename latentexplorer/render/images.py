@@ -15,6 +15,8 @@ No TensorFlow at import time (Keras is only touched through the decoder passed i
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -25,12 +27,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from ..errors import InvalidInputError
-from ..fileio import atomic_path, atomic_write_json, read_json
+from ..fileio import atomic_files, json_text
+from ..inputs import read_json
+from ..schemas import GRID_FORMAT, MAX_SHARPEN, GridSidecar
 
 __all__ = ["sharpen", "make_grid", "grid_shape", "save_grid", "load_sidecar", "redecode_sidecar",
            "render_sidecar_grid", "weights_fingerprint", "GridRecord", "SIDECAR_FORMAT"]
 
-SIDECAR_FORMAT = "latentexplorer-grid/1"
+SIDECAR_FORMAT = GRID_FORMAT
+#: largest grid image (about 600 MB of RGB pixels before PNG compression)
+MAX_GRID_PIXELS = 200_000_000
 
 
 # --------------------------------------------------------------------------- fingerprint
@@ -67,8 +73,8 @@ def _check_factor(factor: Any) -> float:
         f = float(factor)
     except (TypeError, ValueError):
         raise InvalidInputError(f"sharpen: expected a number, got {factor!r}") from None
-    if not math.isfinite(f) or f < 0:
-        raise InvalidInputError(f"sharpen: factor must be >= 0, got {factor!r}")
+    if not math.isfinite(f) or not 0 <= f <= MAX_SHARPEN:
+        raise InvalidInputError(f"sharpen: expected a factor from 0 to {MAX_SHARPEN:g}, got {factor!r}")
     return f
 
 
@@ -134,6 +140,11 @@ def make_grid(images: Any, rows: int | None = None, cols: int | None = None,
     if labels is not None and len(labels) != n:
         raise InvalidInputError(f"grid: {len(labels)} labels for {n} images")
     th, tw = h * scale, w * scale
+    pixels = (rows * (th + 12 + pad) + pad) * (cols * (tw + pad) + pad)
+    if pixels > MAX_GRID_PIXELS:
+        raise InvalidInputError(
+            f"grid: {n} tiles of {tw}x{th} px (scale {scale}) make a {pixels / 1e6:,.0f}-megapixel "
+            f"image; at most {MAX_GRID_PIXELS / 1e6:,.0f} megapixels (fewer images or a smaller scale)")
     font = label_h = None
     if labels is not None:
         font = ImageFont.load_default()
@@ -196,8 +207,8 @@ def _sidecar_path(path_png: Path) -> Path:
 def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, settings: dict,
               seed: int | None, fingerprint: str, scores: Any = None, rows: int | None = None,
               cols: int | None = None, labels: Sequence[str] | None = None, sharpen: float = 0,
-              pad: int = 2, scale: int = 1, extra: dict | None = None) -> Path:
-    """Write ``path_png`` (the grid) and its sidecar ``<stem>.json``, both atomically.
+              pad: int = 2, scale: int = 1, extra: dict | None = None, staged: bool = False) -> Path:
+    """Write ``path_png`` (the grid) and its sidecar ``<stem>.json``, committed as one unit.
 
     Parameters
     ----------
@@ -214,6 +225,9 @@ def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, sett
         PIL sharpness factor; ``0`` = no post-processing.
     extra : dict, optional
         More JSON entries (e.g. the workspace path).
+    staged : bool
+        ``path_png`` lies in a folder that is itself being staged and committed as a whole (a
+        sweep): the two files are written plainly.
 
     Returns
     -------
@@ -259,16 +273,14 @@ def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, sett
             raise InvalidInputError(f"save_grid: extra entry {key!r} would overwrite a sidecar field")
         record[key] = value
     sidecar = _sidecar_path(path_png)
-    # PNG and sidecar belong together: the PNG is renamed into place only after the sidecar was
-    # written, so a failed write (disk full) leaves the previous pair untouched
-    with atomic_path(path_png) as tmp:
-        img.save(tmp, format="PNG")
-        atomic_write_json(sidecar, record)
+    # PNG and sidecar are one unit: both are staged, then committed together (a crash at any
+    # point leaves the old pair or the new pair, never one of each)
+    with contextlib.nullcontext((path_png, sidecar)) if staged else \
+            atomic_files(path_png, sidecar) as (tmp_png, tmp_json):
+        img.save(tmp_png, format="PNG")
+        record["png_sha256"] = hashlib.sha256(tmp_png.read_bytes()).hexdigest()
+        tmp_json.write_text(json_text(record), encoding="utf-8")
     return sidecar
-
-
-_REQUIRED = ("format", "generator", "settings", "seed", "fingerprint", "n", "z_dim", "rows", "cols",
-             "sharpen", "z")
 
 
 def load_sidecar(path: str | Path) -> GridRecord:
@@ -276,40 +288,14 @@ def load_sidecar(path: str | Path) -> GridRecord:
     path = Path(path)
     if path.suffix.lower() == ".png":
         path = _sidecar_path(path)
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{path}: not a grid sidecar (expected a JSON object)")
-    missing = [k for k in _REQUIRED if k not in data]
-    if missing:
-        raise InvalidInputError(f"{path}: not a grid sidecar (missing {', '.join(missing)})")
-    if data["format"] != SIDECAR_FORMAT:
-        raise InvalidInputError(f"{path}: format {data['format']!r}, expected {SIDECAR_FORMAT!r}")
-    try:
-        z = np.asarray(data["z"], dtype=np.float32)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{path}: 'z' is not a list of equally long number lists") from None
-    n, z_dim = data["n"], data["z_dim"]
-    if z.ndim != 2 or z.shape != (n, z_dim):
-        raise InvalidInputError(f"{path}: 'z' has shape {z.shape}, expected ({n}, {z_dim})")
-    if not np.all(np.isfinite(z)):
-        raise InvalidInputError(f"{path}: 'z' contains NaN or infinite values")
-    if not isinstance(data["settings"], dict):
-        raise InvalidInputError(f"{path}: 'settings' must be an object")
-    try:
-        rows, cols = grid_shape(n, data["rows"], data["cols"])
-        factor = _check_factor(data["sharpen"])
-    except InvalidInputError as exc:
-        raise InvalidInputError(f"{path}: {exc}") from None
-    labels = data.get("labels")
-    if labels is not None and (not isinstance(labels, list) or len(labels) != n):
-        raise InvalidInputError(f"{path}: 'labels' must be a list of {n} strings or null")
-    known = set(_REQUIRED) | {"scores", "labels", "created", "png", "pad", "scale", "image_shape"}
+    data = read_json(path, GridSidecar)
+    known = set(GridSidecar.model_fields)
     return GridRecord(
-        z=z, generator=str(data["generator"]), settings=data["settings"], seed=data["seed"],
-        fingerprint=str(data["fingerprint"]), rows=rows, cols=cols, sharpen=factor,
-        scores=data.get("scores"), labels=labels, created=str(data.get("created", "")),
-        png=str(data.get("png", "")), pad=int(data.get("pad", 2)), scale=int(data.get("scale", 1)),
-        extra={k: v for k, v in data.items() if k not in known})
+        z=np.asarray(data.z, dtype=np.float32).reshape(data.n, data.z_dim), generator=data.generator,
+        settings=data.settings, seed=data.seed, fingerprint=data.fingerprint, rows=data.rows,
+        cols=data.cols, sharpen=data.sharpen, scores=data.scores, labels=data.labels,
+        created=data.created, png=data.png, pad=data.pad, scale=data.scale,
+        extra={k: v for k, v in (data.model_extra or {}).items() if k not in known})
 
 
 def redecode_sidecar(json_path: str | Path, decoder, fingerprint: str) -> np.ndarray:

@@ -95,7 +95,7 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["analyze", "--latents", str(tmp_path / "z.npy"), "--mu",
                  str(tmp_path / "mu.npy"), "--logvar", str(tmp_path / "mu.npy"),
                  "--out", str(tmp_path / "o"), "--no-plots"]) == 2
-    assert "rows" in capsys.readouterr().err
+    assert "mu.npy: shape (49, 16), expected (50, 16)" in capsys.readouterr().err
 
 
 def test_plots_skipped_when_qt_cannot_load(tmp_path, monkeypatch):
@@ -117,16 +117,27 @@ def test_plots_skipped_when_qt_cannot_load(tmp_path, monkeypatch):
     assert any("plots skipped" in str(w.message) for w in caught)
 
 
-def test_write_analysis_from_workspace_like_object(tmp_path):
-    from types import SimpleNamespace
+def test_write_analysis_from_a_workspace(tmp_path):
+    """mu / logvar come from the workspace's VAE latents, attributes from its store; stale latents
+    are warned about and recorded."""
+    from tiny_models import commit_untrained_epoch, tiny_config
 
-    z = _latents(n=300)
-    labels = (z[:, 3] > 1.0).astype(np.float32)[:, None]
-    store = SimpleNamespace(attributes=labels, attribute_names=["Smiling"])
-    ws = SimpleNamespace(has_latents=True,
-                         latents=lambda: SimpleNamespace(z=z, mu=z, logvar=np.full_like(z, -13.7),
-                                                         fingerprint="x"),
-                         dataset=lambda: store)
+    from latentexplorer.data.store import StoreWriter
+    from latentexplorer.workspace import Workspace
+
+    z = _latents(n=300)[:, :4]
+    with StoreWriter(tmp_path / "store", 300, 16) as w:
+        w.images[:] = 9
+        w.set_attributes((z[:, 3] > 1.0).astype(np.float32)[:, None], ["Smiling"])
+        w.finish({"source": "test"})
+    ws = Workspace.create(tmp_path / "ws", tmp_path / "store", tiny_config("vae"))
+    commit_untrained_epoch(ws)
+    ws.write_latents(z, z, np.full_like(z, -13.7), store=ws.dataset().fingerprint())
     s = write_analysis(ws, tmp_path / "o", plots=False)
     assert s["vae"]["logvar_mean"] == pytest.approx(-13.7, abs=1e-4)
     assert s["attributes"][0]["name"] == "Smiling"
+    assert s["source"]["stale"] is None and s["source"]["latents_epoch"] == 1
+    commit_untrained_epoch(ws, seed=1)  # other weights: the latents are stale now
+    with pytest.warns(UserWarning, match="epoch 1's weights"):
+        s = write_analysis(ws, tmp_path / "o", plots=False)
+    assert "epoch 1's weights" in s["source"]["stale"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from latentexplorer.data.store import DatasetStore, StoreWriter
-from latentexplorer.errors import InvalidInputError
+from latentexplorer.errors import InvalidInputError, WriteFailedError
 
 
 def _images(n, size=8, seed=0):
@@ -156,7 +156,7 @@ def test_disk_full_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "posix_fallocate", no_space, raising=False)
-    with pytest.raises(InvalidInputError, match="not enough free disk space"):
+    with pytest.raises(WriteFailedError, match="not enough free disk space"):
         with StoreWriter(tmp_path / "s", 100, 8):
             pass
     assert list(tmp_path.iterdir()) == []

@@ -118,6 +118,7 @@ def test_cli_synth(tmp_path, capsys):
     assert main(["synth", "--out", str(tmp_path / "x"), "-n", "0"]) == 2
     assert main(["synth", "--out", str(tmp_path / "y"), "--size", "8"]) == 2
     err = capsys.readouterr().err
-    assert "already exists" in err and "-n 0" in err and "--size 8" in err
+    assert "already exists" in err and "-n/--count: expected an integer from 1" in err
+    assert "--size: expected an integer from 16 to 2,048, got 8" in err
     assert main(["synth", "--out", str(out), "-n", "3", "--size", str(SIZE), "--overwrite"]) == 0
     assert DatasetStore.open(out).n == 3

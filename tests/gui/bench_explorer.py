@@ -30,10 +30,11 @@ ROOT = Path("/tmp/le_bench")
 def build_workspace(n: int) -> Path:
     from latentexplorer import _env  # noqa: F401
     from latentexplorer.data.store import StoreWriter
-    from latentexplorer.models.autoencoder import build_model
-    from latentexplorer.models.config import ModelConfig
-    from latentexplorer.models.io import save_model
+    from latentexplorer.schemas import ModelConfig
     from latentexplorer.workspace import Workspace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+    from tiny_models import commit_untrained_epoch
 
     ws_dir = ROOT / f"ws{n}"
     if (ws_dir / "latents" / "meta.json").is_file():
@@ -50,8 +51,7 @@ def build_workspace(n: int) -> Path:
             w.finish({"source": "bench", "preset": "synthetic"})
     cfg = ModelConfig.from_preset("case1", image_size=size, z_dim=256)
     ws = Workspace.create(ws_dir, store, cfg)
-    save_model(build_model(cfg), ws.model_dir)
-    ws.write_checkpoint(1)
+    commit_untrained_epoch(ws)
     rng = np.random.default_rng(1)
     scales = (np.exp(-np.arange(256) / 40.0) * 3).astype(np.float32)
     z = np.empty((n, 256), np.float32)

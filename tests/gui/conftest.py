@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentexplorer.models.config import ModelConfig
+from latentexplorer.schemas import ModelConfig
 
 TINY_MODEL = dict(image_size=16, z_dim=4, encoder_filters=(4, 8), encoder_kernels=(3, 3),
                   encoder_strides=(2, 2), decoder_filters=(8, 3), decoder_kernels=(3, 3),

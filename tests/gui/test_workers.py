@@ -152,7 +152,7 @@ def test_worker_can_only_start_once(qtbot):
 
 
 def _train_task(params, reporter):
-    from latentexplorer.models.training import train
+    from latentexplorer.workspace.training import train
 
     return train(params["ws"], params["epochs"], resume=True, progress=reporter)
 

@@ -8,7 +8,7 @@ from tiny_models import face_like_images, tiny_config
 
 from latentexplorer.models.autoencoder import (AE, VAE, Sampling, build_model, kl_divergence,
                                                 reconstruction_loss)
-from latentexplorer.models.config import ModelConfig
+from latentexplorer.schemas import ModelConfig
 
 
 def _x(n=8, size=16, seed=0):

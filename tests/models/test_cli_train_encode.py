@@ -20,7 +20,7 @@ def test_train_resume_and_encode(tiny_store, tmp_path, capsys):
     assert ws.training == {"epochs": 1, "batch_size": 16, "lr": 0.003, "seed": 0}
 
     assert main(["train", "--data", str(tiny_store), "--workspace", str(ws_dir), *TINY_ARGS]) == 2
-    assert "exists, use --resume or another folder" in capsys.readouterr().err
+    assert "exists with 1 epoch(s); continue it with --resume" in capsys.readouterr().err
     assert main(["train", "--workspace", str(ws_dir), "--resume", "--epochs", "1"]) == 0
     assert "already at epoch 1" in capsys.readouterr().out
 

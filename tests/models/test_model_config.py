@@ -3,7 +3,7 @@
 import pytest
 
 from latentexplorer.errors import InvalidInputError
-from latentexplorer.models.config import PRESETS, ModelConfig
+from latentexplorer.schemas import PRESETS, ModelConfig
 
 
 def test_defaults_are_case1_ae():
@@ -34,15 +34,15 @@ def test_dict_round_trip_with_lists():
     (dict(image_size=90), "divisible"),
     (dict(decoder_filters=(128, 64, 32, 4)), "3 filters"),
     (dict(encoder_kernels=(3, 3, 3)), "lengths"),
-    (dict(z_dim=0), "z_dim=0"),
+    (dict(z_dim=0), "z_dim = 0"),
     (dict(kind="gan"), "kind"),
     (dict(loss="l1"), "loss"),
     (dict(activation="tanh"), "activation"),
     (dict(dropout=1.0), "dropout"),
     (dict(eps_clip=0.0), "eps_clip"),
     (dict(decoder_strides=(2, 2, 2, 1)), "undo"),
-    (dict(encoder_filters=(32, 0, 128, 256)), "positive"),
-    (dict(z_dimm=3), "unknown key"),
+    (dict(encoder_filters=(32, 0, 128, 256)), r"encoder_filters\[1\] = 0: expected greater"),
+    (dict(z_dimm=3), "unknown entry .z_dimm."),
     (dict(batchnorm="yes"), "batchnorm"),
 ])
 def test_invalid_configs_name_the_value(overrides, words):

@@ -25,13 +25,13 @@ def trained(request, tmp_path_factory):
     return model, folder, fingerprint
 
 
-def test_files_written_atomically(trained):
+def test_files_of_one_folder(trained):
     _, folder, fingerprint = trained
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["decoder.keras", "encoder.keras", "model.keras", "model_config.json"]
     info = io.read_model_info(folder)
-    assert info["fingerprint"] == fingerprint and len(fingerprint) == 16
-    assert io.load_model_config(folder).kind == info["kind"]
+    assert info.fingerprint == fingerprint and len(fingerprint) == 16
+    assert io.load_model_config(folder).kind == info.kind
 
 
 def test_round_trip_identical_outputs(trained):
@@ -66,11 +66,16 @@ def test_fingerprint_tracks_weights():
 
 
 def test_missing_truncated_and_foreign_files(tmp_path, trained):
+    import shutil
+
     _, folder, _ = trained
-    with pytest.raises(InvalidInputError, match="model.keras.*not found"):
+    with pytest.raises(InvalidInputError, match="model_config.json: JSON file not found"):
         io.load_model(tmp_path)
     bad = tmp_path / "bad"
     bad.mkdir()
+    shutil.copy(folder / "model_config.json", bad)
+    with pytest.raises(InvalidInputError, match="model.keras: model file not found"):
+        io.load_model(bad)
     data = (folder / "model.keras").read_bytes()
     (bad / "model.keras").write_bytes(data[: len(data) // 2])
     with pytest.raises(InvalidInputError, match="model.keras"):
@@ -85,3 +90,10 @@ def test_missing_truncated_and_foreign_files(tmp_path, trained):
     foreign.save(bad / "model.keras")
     with pytest.raises(InvalidInputError, match="not a LatentExplorer"):
         io.load_model(bad)
+    # the model of another architecture next to this model_config.json
+    build_model(tiny_config(z_dim=5)).save(bad / "model.keras")
+    with pytest.raises(InvalidInputError, match="architecture differs from model_config.json"):
+        io.load_model(bad)
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save(bad / "decoder.keras")
+    with pytest.raises(InvalidInputError, match=r"decoder maps \(4,\) to \(2,\)"):
+        io.load_decoder(bad)

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from latentexplorer.data.store import StoreWriter
-from latentexplorer.models.config import ModelConfig
+from latentexplorer.schemas import ModelConfig
 
 TINY = dict(image_size=16, z_dim=4, encoder_filters=(4, 8), encoder_kernels=(3, 3),
             encoder_strides=(2, 2), decoder_filters=(8, 3), decoder_kernels=(3, 3),
@@ -36,13 +36,25 @@ def make_store(path: Path, n: int = 64, size: int = 16, seed: int = 0) -> Path:
     return path
 
 
+def commit_untrained_epoch(ws, seed: int = 0) -> None:
+    """Commit a freshly built (untrained) model of ``ws`` as its next epoch: a model in
+    milliseconds, for tests that only need one to exist."""
+    import keras
+
+    from latentexplorer.models.autoencoder import build_model
+
+    keras.utils.set_random_seed(seed)
+    row = {"epoch": ws.checkpoint_epoch + 1, "total_loss": 1.0, "reco_loss": 1.0, "kl_loss": 0.0}
+    ws.commit_epoch(build_model(ws.model_config), ws.history() + [row], ws.dataset().fingerprint())
+
+
 def build_tiny_workspace(path: Path, store: Path, config: ModelConfig | None = None) -> Path:
     """Create, train (1 epoch, batch 32, seed 0) and encode a workspace at ``path`` on ``store``.
 
     The shared recipe of the session fixtures ``tiny_workspace`` (GUI) and ``rel_ws``
     (reliability), which differ only in the images of their store.
     """
-    from latentexplorer.models.training import train
+    from latentexplorer.workspace.training import train
     from latentexplorer.workspace import Workspace
 
     ws = Workspace.create(path, store, config or tiny_config(),

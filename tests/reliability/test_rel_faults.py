@@ -7,78 +7,27 @@ left behind are either the previous complete ones or clearly absent (refused wit
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from latentexplorer import cli
 from latentexplorer.data.store import DatasetStore, StoreWriter
 from latentexplorer.errors import InvalidInputError, WriteFailedError
-from latentexplorer.fileio import atomic_save_npy, atomic_write_json, load_npy, read_json
+from latentexplorer.fileio import atomic_save_npy, atomic_write_json
+from latentexplorer.inputs import load_npy, read_json
 from latentexplorer.workspace import Workspace
 
-from rel_helpers import REPO, assert_one_line_error, subprocess_env
-from tiny_models import make_store, tiny_config
+from rel_helpers import Child, assert_one_line_error, photo_folder, subprocess_env
+from tiny_models import commit_untrained_epoch, make_store, tiny_config
 
 
 # ------------------------------------------------------------------------------- helpers
-class Child:
-    """A CLI subprocess whose stderr (progress bars) is collected by a thread."""
-
-    def __init__(self, *args, cwd=None) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "latentexplorer.cli", *map(str, args)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(),
-                                     cwd=cwd or REPO)
-        self.err = b""
-        self.out = b""
-        self._t = threading.Thread(target=self._pump, daemon=True)
-        self._t.start()
-        self._t2 = threading.Thread(target=self._pump_out, daemon=True)
-        self._t2.start()
-
-    def _pump(self) -> None:
-        for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
-            self.err += chunk
-
-    def _pump_out(self) -> None:
-        for chunk in iter(lambda: self.proc.stdout.read1(4096), b""):
-            self.out += chunk
-
-    @property
-    def last_progress(self) -> str:
-        text = self.err.decode(errors="replace")
-        return text.replace("\n", "\r").split("\r")[-1]
-
-    def wait_for(self, cond, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"child ended (rc {self.proc.returncode}) before {what}:\n"
-                                     f"{self.out.decode(errors='replace')}\n{self.err.decode(errors='replace')}")
-            time.sleep(0.005)
-        self.kill()
-        raise AssertionError(f"timeout waiting for {what}:\n{self.err.decode(errors='replace')[-2000:]}")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(30)
-        self._t.join(5)
-        self._t2.join(5)
-
-
 def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
@@ -119,9 +68,9 @@ def test_sigkill_mid_epoch_then_resume(tmp_path, capsys):
     assert killed_at >= done
 
     # nothing on disk is corrupt: every model file loads (Keras safe mode) and matches the config
-    for load in (model_io.load_model, model_io.load_encoder, model_io.load_decoder):
-        load(ws / "model")
     w = Workspace.open(ws)
+    for load in (model_io.load_model, model_io.load_encoder, model_io.load_decoder):
+        load(w.snapshot().dir)
     assert w.checkpoint_epoch == killed_at
     assert [r["epoch"] for r in w.history()] == list(range(1, killed_at + 1))
 
@@ -130,13 +79,13 @@ def test_sigkill_mid_epoch_then_resume(tmp_path, capsys):
     assert rc == 0
     assert f"epochs {killed_at + 1}..{killed_at + 1}" in out
     w = Workspace.open(ws)
-    rows = read_json(ws / "history.json")
+    rows = w.history()
     epochs = [r["epoch"] for r in rows]
     assert epochs == list(range(1, killed_at + 2)), epochs  # no duplicate, no missing epoch
     assert w.checkpoint_epoch == killed_at + 1
     assert all(np.isfinite(r["total_loss"]) for r in rows)
     assert rows[-1]["total_loss"] < rows[0]["total_loss"]  # continued from the saved weights
-    model_io.load_model(ws / "model")
+    model_io.load_model(w.snapshot().dir)
 
 
 def _nan_batches(monkeypatch):
@@ -152,15 +101,20 @@ def _nan_batches(monkeypatch):
     monkeypatch.setattr(tfdata, "make_dataset", poisoned)
 
 
-def test_nan_loss_stops_with_a_message_and_keeps_the_checkpoint(ws_copy, monkeypatch, capsys):
-    from latentexplorer.models.training import TrainingDivergedError, train
+def _model_files(ws_dir: Path) -> dict[str, str]:
+    return _digest(Workspace.open(ws_dir).snapshot().dir)
 
-    before = _digest(ws_copy / "model")
+
+def test_nan_loss_stops_with_a_message_and_keeps_the_checkpoint(ws_copy, monkeypatch, capsys):
+    from latentexplorer.models.training import TrainingDivergedError
+    from latentexplorer.workspace.training import train
+
+    before = _model_files(ws_copy)
     _nan_batches(monkeypatch)
     with pytest.raises(TrainingDivergedError, match=r"total loss became nan in epoch 2, batch 1.*"
                                                     r"checkpoint of epoch 1 kept.*lower the learning rate"):
         train(Workspace.open(ws_copy), 2, resume=True)
-    assert _digest(ws_copy / "model") == before  # the diverged weights were never saved
+    assert _model_files(ws_copy) == before  # the diverged weights were never saved
     ws = Workspace.open(ws_copy)
     assert ws.checkpoint_epoch == 1 and len(ws.history()) == 1
     ws.load_model()
@@ -169,25 +123,13 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_checkpoint(ws_copy, monkeyp
     err = capsys.readouterr().err
     assert rc == 2
     assert_one_line_error(err, "train: error: total loss became nan", "checkpoint of epoch 1 kept")
-    assert _digest(ws_copy / "model") == before
+    assert _model_files(ws_copy) == before
 
 
 # ------------------------------------------------------------------------------- import
-def _photo_folder(root: Path, n: int) -> Path:
-    src = root / "photos"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    buf = io.BytesIO()
-    Image.fromarray(rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)).save(buf, "JPEG", quality=90)
-    (src / "000000.jpg").write_bytes(buf.getvalue())
-    for i in range(1, n):
-        os.link(src / "000000.jpg", src / f"{i:06d}.jpg")  # cheap: n names, one file
-    return src
-
-
 @pytest.mark.parametrize("overwrite", [False, True], ids=["new-store", "overwrite-existing"])
 def test_sigkill_during_import_leaves_complete_or_absent_store(tmp_path, overwrite):
-    src = _photo_folder(tmp_path, 4000)
+    src = photo_folder(tmp_path, 4000)
     out = tmp_path / "store"
     if overwrite:
         make_store(out, n=10, size=16)
@@ -227,22 +169,17 @@ def test_sigkill_during_import_leaves_complete_or_absent_store(tmp_path, overwri
 
 # ------------------------------------------------------------------------------- encode
 def _untrained_ws(root: Path, n_images: int) -> Workspace:
-    """A workspace with a saved (untrained) model and checkpoint 1: encodable, no training cost."""
-    from latentexplorer.models.autoencoder import build_model
-    from latentexplorer.models.io import save_model
-
+    """A workspace with a committed (untrained) model: encodable, no training cost."""
     store = make_store(root / "store", n=n_images, size=16)
     ws = Workspace.create(root / "ws", store, tiny_config(), training={"epochs": 1, "batch_size": 32})
-    save_model(build_model(tiny_config()), ws.model_dir)
-    ws.write_history([{"epoch": 1, "total_loss": 1.0, "reco_loss": 1.0, "kl_loss": 0.0}])
-    ws.write_checkpoint(1)
+    commit_untrained_epoch(ws)
     return ws
 
 
-def test_sigkill_during_encode_keeps_old_latents_or_none(tmp_path):
+def test_sigkill_during_encode_keeps_old_latents(tmp_path):
     ws = _untrained_ws(tmp_path, 6000)
     old = np.random.default_rng(1).normal(size=(6000, 4)).astype(np.float32)
-    ws.write_latents(old, fingerprint=ws.model_fingerprint())
+    ws.write_latents(old)
     child = Child("encode", "--workspace", ws.path, "--batch-size", "2")
     try:
         def midway() -> bool:
@@ -256,46 +193,7 @@ def test_sigkill_during_encode_keeps_old_latents_or_none(tmp_path):
     finally:
         child.kill()
     assert child.proc.returncode == -signal.SIGKILL
-    ws = Workspace.open(ws.path)
-    if ws.has_latents:  # killed in the loop (the usual case): the previous complete latents
-        np.testing.assert_array_equal(ws.latents().z, old)
-    else:  # killed while writing: clearly absent
-        with pytest.raises(InvalidInputError, match="no latents yet"):
-            ws.latents()
-
-
-_KILL_WHILE_WRITING = r"""
-import os, signal, sys
-import numpy as np
-import latentexplorer.workspace as wsmod
-real = wsmod.atomic_save_npy
-def save_then_die(path, arr):
-    real(path, arr)
-    if os.path.basename(str(path)).startswith((".mu", "mu")):  # z and mu written, logvar not yet
-        os.kill(os.getpid(), signal.SIGKILL)
-wsmod.atomic_save_npy = save_then_die
-ws = wsmod.Workspace.open(sys.argv[1])
-z = np.full((6000, 4), 7.0, np.float32)
-ws.write_latents(z, mu=z, logvar=np.zeros_like(z))
-"""
-
-
-def test_sigkill_while_latents_are_written_never_mixes_old_and_new(tmp_path):
-    ws = _untrained_ws(tmp_path, 6000)
-    old = np.zeros((6000, 4), np.float32)
-    ws.write_latents(old, fingerprint="old")
-    r = subprocess.run([sys.executable, "-c", _KILL_WHILE_WRITING, str(ws.path)], env=subprocess_env(),
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == -signal.SIGKILL, r.stderr
-    ws = Workspace.open(ws.path)
-    if ws.has_latents:
-        lat = ws.latents()  # the old set, complete
-        assert lat.fingerprint == "old" and float(lat.z.max()) == 0.0
-    else:
-        with pytest.raises(InvalidInputError, match="no latents yet"):
-            ws.latents()
-    # with the staged write the old marker is still there: the old latents survive the crash
-    assert ws.has_latents
+    np.testing.assert_array_equal(Workspace.open(ws.path).latents().z, old)
 
 
 # ------------------------------------------------------------------------------- disk full
@@ -308,7 +206,7 @@ def _assert_write_failed(exc_info, name: str) -> None:
     exc = exc_info.value
     assert isinstance(exc, OSError) and exc.errno is not None
     msg = str(exc)
-    assert f"cannot write " in msg and name in msg and "No space left on device" in msg, msg
+    assert "cannot write " in msg and name in msg and "No space left on device" in msg, msg
     assert "previous version" in msg
 
 
@@ -329,29 +227,30 @@ def test_disk_full_atomic_json_and_npy(full_disk):
     _no_temp_leftovers(d)
 
 
-def test_disk_full_save_model_keeps_the_previous_files(full_disk):
+def test_disk_full_while_committing_an_epoch_keeps_the_previous_one(full_disk, rel_ws):
+    import shutil
+
     import keras
 
     from latentexplorer.models import io as model_io
-    from latentexplorer.models.autoencoder import build_model
 
-    model = build_model(tiny_config())
-    folder = full_disk.path / "model"
-    fp = model_io.save_model(model, folder)
-    before = _digest(folder)
+    ws_dir = full_disk.path / "ws"
+    shutil.copytree(rel_ws, ws_dir, ignore=shutil.ignore_patterns("latents", "results"))
+    ws = Workspace.open(ws_dir)
+    before, fp = _model_files(ws_dir), ws.model_fingerprint()
+    model = ws.load_model()
     for w in model.weights:
         w.assign(keras.ops.zeros_like(w))
     full_disk.fill(leave=40_000)  # room for the encoder, not for all three files
     with pytest.raises(WriteFailedError) as info:
-        model_io.save_model(model, folder)
-    _assert_write_failed(info, ".keras")
+        ws.commit_epoch(model, ws.history() + [{"epoch": 2, "total_loss": 1.0, "reco_loss": 1.0,
+                                                 "kl_loss": 0.0}], None)
+    _assert_write_failed(info, "epoch-0002")
     full_disk.free()
-    assert _digest(folder) == before  # all or nothing: no new encoder next to an old decoder
-    assert model_io.read_model_info(folder)["fingerprint"] == fp
-    assert model_io.weights_fingerprint(model_io.load_model(folder)) == fp
-    model_io.load_encoder(folder)
-    model_io.load_decoder(folder)
-    _no_temp_leftovers(folder)
+    ws = Workspace.open(ws_dir)
+    assert _model_files(ws_dir) == before and ws.checkpoint_epoch == 1  # all or nothing
+    assert model_io.weights_fingerprint(ws.load_model()) == fp
+    _no_temp_leftovers(ws_dir)
 
 
 def test_disk_full_store_writer_keeps_the_old_store(full_disk):
@@ -359,7 +258,7 @@ def test_disk_full_store_writer_keeps_the_old_store(full_disk):
     make_store(out, n=8, size=16)
     before = _digest(out)
     full_disk.fill(leave=16_384)  # room for the folder and its header, not for 512 images
-    with pytest.raises(InvalidInputError, match=r"store: not enough free disk space for 0.4 MB of images"):
+    with pytest.raises(WriteFailedError, match=r"store: not enough free disk space for 0.4 MB of images"):
         with StoreWriter(out, 512, 16, overwrite=True) as w:
             w.images[:] = 0
             w.finish({"source": "test"})
@@ -372,12 +271,12 @@ _SHRINK_ON_FULL_DISK = r"""
 import sys
 import numpy as np
 from latentexplorer.data.store import StoreWriter
-from latentexplorer.errors import InvalidInputError
+from latentexplorer.errors import WriteFailedError
 try:
     with StoreWriter(sys.argv[1], 700, 16) as w:    # 700 x 768 bytes fit once, not twice
         w.images[:] = 1
         w.finish({"source": "test"}, n_written=699)  # shrinking copies into a second file
-except InvalidInputError as exc:
+except WriteFailedError as exc:
     print("clear error:", exc)
 """
 
@@ -402,10 +301,10 @@ def test_disk_full_save_grid_keeps_png_and_sidecar_together(tmp_path, monkeypatc
                      fingerprint="aaaa")
     before = _digest(tmp_path)
 
-    def full(path, obj):
+    def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(images, "atomic_write_json", full)  # the PNG fits, its sidecar does not
+    monkeypatch.setattr(images, "json_text", full)  # the PNG fits, its sidecar does not
     with pytest.raises(OSError):
         images.save_grid(png, 255 - imgs, rng.normal(size=(4, 4)), generator="uniform", settings={"b": 2},
                          seed=1, fingerprint="bbbb")
@@ -436,15 +335,15 @@ def test_disk_full_during_training_keeps_the_checkpoint(full_disk, rel_ws, capsy
 
     ws_dir = full_disk.path / "ws"
     shutil.copytree(rel_ws, ws_dir, ignore=shutil.ignore_patterns("latents", "results"))
-    before = _digest(ws_dir / "model")
+    before = _model_files(ws_dir)
     full_disk.fill(leave=20_000)
     rc = cli.main(["train", "--workspace", str(ws_dir), "--resume", "--epochs", "2"])
     err = capsys.readouterr().err
-    assert rc == 2
+    assert rc == 1  # the environment refused, not the input (README exit-code table)
     assert_one_line_error(err, "cannot write", "No space left on device", "epoch 2 not saved",
                           "checkpoint of epoch 1 kept")
     full_disk.free()
-    assert _digest(ws_dir / "model") == before
+    assert _model_files(ws_dir) == before
     ws = Workspace.open(ws_dir)
     assert ws.checkpoint_epoch == 1 and [r["epoch"] for r in ws.history()] == [1]
     ws.load_model()
@@ -457,13 +356,13 @@ def test_disk_full_while_writing_latents_keeps_the_old_ones(full_disk, rel_ws):
     import shutil
 
     ws_dir = full_disk.path / "ws"
-    shutil.copytree(rel_ws, ws_dir, ignore=shutil.ignore_patterns("model", "results"))
+    shutil.copytree(rel_ws, ws_dir, ignore=shutil.ignore_patterns("results"))
     ws = Workspace.open(ws_dir)
     old = ws.latents().z.copy()
     full_disk.fill()
     with pytest.raises(WriteFailedError) as info:
-        ws.write_latents(np.zeros((5000, 4), np.float32))
-    _assert_write_failed(info, "z.npy")
+        ws.latent_set().write(np.zeros((5000, 4), np.float32), fingerprint=None)
+    _assert_write_failed(info, "v-000")
     full_disk.free()
     np.testing.assert_array_equal(Workspace.open(ws_dir).latents().z, old)
     _no_temp_leftovers(ws_dir)

@@ -18,7 +18,7 @@ import pytest
 
 from latentexplorer import cli
 from latentexplorer.errors import InvalidInputError
-from latentexplorer.fileio import load_npy
+from latentexplorer.inputs import load_npy
 from latentexplorer.workspace import Workspace
 
 from rel_helpers import assert_one_line_error
@@ -38,12 +38,24 @@ def _sample(capsys, ws: Path, tmp_path: Path, *extra) -> str:
                       "--out", tmp_path / "grid.png", *extra)
 
 
+def _model_dir(ws: Path) -> Path:
+    """The committed epoch's model folder (``WS/checkpoints/epoch-NNNN``)."""
+    return Workspace.open(ws).snapshot().dir
+
+
+def _z_npy(ws: Path) -> Path:
+    """The current latents version's ``z.npy`` (``WS/latents/v-NNNN/z.npy``)."""
+    w = Workspace.open(ws)
+    return w.latents_dir / w.latent_set().meta().dir / "z.npy"
+
+
 # ----------------------------------------------------------------------------------- z_dim mismatch
 def test_model_folder_from_another_run_with_other_z_dim(ws_copy, tmp_path, capsys):
     from latentexplorer.models.autoencoder import build_model
     from latentexplorer.models.io import save_model
 
-    save_model(build_model(tiny_config(z_dim=3)), ws_copy / "model")  # copied in from a z_dim-3 run
+    folder = _model_dir(ws_copy)
+    save_model(build_model(tiny_config(z_dim=3)), folder)  # copied in from a z_dim-3 run
     ws = Workspace.open(ws_copy)
     with pytest.raises(InvalidInputError, match=r"model_config.json: the saved model has z_dim=3 .* z_dim=4"):
         ws.load_decoder()
@@ -55,23 +67,48 @@ def test_model_folder_from_another_run_with_other_z_dim(ws_copy, tmp_path, capsy
 def test_decoder_file_with_other_z_dim_than_its_config(ws_copy, tmp_path, capsys):
     from latentexplorer.models.autoencoder import build_model
 
-    build_model(tiny_config(z_dim=3)).decoder.save(ws_copy / "model" / "decoder.keras")
-    with pytest.raises(InvalidInputError, match=r"decoder.keras: decoder input shape \(3,\) does not match"):
+    build_model(tiny_config(z_dim=3)).decoder.save(_model_dir(ws_copy) / "decoder.keras")
+    with pytest.raises(InvalidInputError, match=r"decoder.keras: decoder maps \(3,\) to \(16, 16, 3\), but "
+                                                 r"model_config.json expects \(4,\) to \(16, 16, 3\)"):
         Workspace.open(ws_copy).load_decoder()
-    assert "decoder.keras" in _sample(capsys, ws_copy, tmp_path)
+    line = _sample(capsys, ws_copy, tmp_path)
+    assert "decoder.keras" in line and "(3,)" in line
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_full_model_file_from_another_run(ws_copy, tmp_path, capsys):
+    """model.keras swapped for one of another architecture (same z_dim): refused before resuming."""
+    from latentexplorer.models.autoencoder import build_model
+
+    other = build_model(tiny_config(encoder_filters=(4, 16)))
+    other.fit(np.zeros((2, 16, 16, 3), np.float32), epochs=1, batch_size=2, verbose=0)  # as if trained
+    other.save(_model_dir(ws_copy) / "model.keras")
+    with pytest.raises(InvalidInputError, match=r"model.keras: its architecture differs from model_config.json"):
+        Workspace.open(ws_copy).load_model()
+    line = _cli_error(capsys, "train", "--workspace", ws_copy, "--resume", "--epochs", 2)
+    assert "model.keras" in line and "architecture differs" in line
+    assert Workspace.open(ws_copy).checkpoint_epoch == 1
 
 
 def test_latents_with_other_z_dim_than_the_model(ws_copy, tmp_path, capsys):
+    from latentexplorer.workspace.latents import LatentSet
+
     ws = Workspace.open(ws_copy)
-    ws.write_latents(np.zeros((64, 3), np.float32))
-    with pytest.raises(InvalidInputError, match=r"meta.json: z_dim=3 but the model has z_dim=4"):
+    with pytest.raises(InvalidInputError, match=r"latents: shape \(64, 3\), expected \(n >= 1, 4\)"):
+        ws.write_latents(np.zeros((64, 3), np.float32))  # never written in the first place
+    # the latents folder of a z_dim-3 run copied in (a complete, valid set of its own)
+    LatentSet(tmp_path / "other", z_dim=3, kind="ae", fix="").write(np.zeros((64, 3), np.float32),
+                                                                     fingerprint=ws.model_fingerprint())
+    shutil.rmtree(ws.latents_dir)
+    shutil.copytree(tmp_path / "other", ws.latents_dir)
+    with pytest.raises(InvalidInputError, match=r"meta.json: z_dim = 3, but the model has z_dim 4"):
         ws.latents()
-    assert "z_dim=3" in _sample(capsys, ws_copy, tmp_path)
-    assert "z_dim=3" in _cli_error(capsys, "analyze", "--workspace", ws_copy, "--no-plots")
+    assert "z_dim = 3" in _sample(capsys, ws_copy, tmp_path)
+    assert "z_dim = 3" in _cli_error(capsys, "analyze", "--workspace", ws_copy, "--no-plots")
 
 
 def test_latent_array_shape_disagrees_with_its_meta(ws_copy):
-    np.save(ws_copy / "latents" / "z.npy", np.zeros((10, 4), np.float32))  # replaced behind our back
+    np.save(_z_npy(ws_copy), np.zeros((10, 4), np.float32))  # replaced behind our back
     with pytest.raises(InvalidInputError, match=r"z.npy: shape \(10, 4\), expected \(64, 4\)"):
         Workspace.open(ws_copy).latents()
 
@@ -79,7 +116,7 @@ def test_latent_array_shape_disagrees_with_its_meta(ws_copy):
 # ----------------------------------------------------------------------------------- .keras files
 @pytest.mark.parametrize("damage", ["truncated", "empty", "text", "foreign-zip"])
 def test_truncated_or_foreign_keras_file(ws_copy, tmp_path, capsys, damage):
-    path = ws_copy / "model" / "decoder.keras"
+    path = _model_dir(ws_copy) / "decoder.keras"
     data = path.read_bytes()
     if damage == "truncated":
         path.write_bytes(data[: len(data) // 2])
@@ -99,9 +136,13 @@ def test_foreign_keras_model_with_the_right_input_is_refused(ws_copy, tmp_path, 
     import keras
 
     foreign = keras.Sequential([keras.Input((4,)), keras.layers.Dense(7)])  # z -> not an image
-    foreign.save(ws_copy / "model" / "decoder.keras")
+    foreign.save(_model_dir(ws_copy) / "decoder.keras")
+    with pytest.raises(InvalidInputError, match=r"decoder.keras: decoder maps \(4,\) to \(7,\), but "
+                                                 r"model_config.json expects \(4,\) to \(16, 16, 3\)"):
+        Workspace.open(ws_copy).load_decoder()
     line = _sample(capsys, ws_copy, tmp_path)
-    assert "output shape" in line and "H, W" in line
+    assert "decoder.keras" in line and "to (7,)" in line and "(16, 16, 3)" in line
+    assert not (tmp_path / "grid.png").exists()
 
 
 def test_keras_safe_mode_refuses_lambda_code(ws_copy, tmp_path, capsys):
@@ -115,7 +156,7 @@ def test_keras_safe_mode_refuses_lambda_code(ws_copy, tmp_path, capsys):
     # the lambda touches the marker whenever it is called (model construction and every decode)
     out = keras.layers.Lambda(lambda t: (pathlib.Path(marker).touch(), t * 0.0 + 0.5)[1],
                               output_shape=(16, 16, 3))(x)
-    keras.Model(inp, out).save(ws_copy / "model" / "decoder.keras")
+    keras.Model(inp, out).save(_model_dir(ws_copy) / "decoder.keras")
     pathlib.Path(marker).unlink(missing_ok=True)
     with pytest.raises(InvalidInputError, match=r"decoder.keras: cannot load the decoder .*Lambda.*safe_mode"):
         Workspace.open(ws_copy).load_decoder()
@@ -131,11 +172,14 @@ def test_latents_with_nan_or_inf_are_refused(ws_copy, tmp_path, capsys, bad):
     z = ws.latents().z.copy()
     z[5, 2] = bad
     z[7, 0] = bad
-    ws.write_latents(z)
-    with pytest.raises(InvalidInputError, match=r"z.npy: 2 NaN/inf values"):
+    ws.write_latents(z, store=ws.dataset().fingerprint())
+    # the first bad value is named: file, row and column
+    match = r"z.npy: NaN or infinite value at row 5, column 2 \(expected finite numbers\)"
+    with pytest.raises(InvalidInputError, match=match):
         ws.latents()
-    assert "NaN/inf" in _sample(capsys, ws_copy, tmp_path)
-    assert "NaN/inf" in _cli_error(capsys, "analyze", "--workspace", ws_copy, "--no-plots")
+    assert re.search(match, _sample(capsys, ws_copy, tmp_path))
+    assert re.search(match, _cli_error(capsys, "analyze", "--workspace", ws_copy, "--no-plots"))
+    assert not (tmp_path / "grid.png").exists()
 
 
 def test_pickled_object_array_is_refused_and_never_unpickled(ws_copy, tmp_path, capsys):
@@ -148,20 +192,21 @@ def test_pickled_object_array_is_refused_and_never_unpickled(ws_copy, tmp_path, 
     arr = np.empty((64, 4), dtype=object)
     arr[:] = 0.0
     arr[0, 0] = Payload()
-    with open(ws_copy / "latents" / "z.npy", "wb") as fh:
+    z_npy = _z_npy(ws_copy)
+    with open(z_npy, "wb") as fh:
         np.save(fh, arr, allow_pickle=True)
     with pytest.raises(InvalidInputError, match=r"z.npy: not a readable .npy array .*allow_pickle=False"):
         Workspace.open(ws_copy).latents()
     with pytest.raises(InvalidInputError, match="Python objects|allow_pickle"):
-        load_npy(ws_copy / "latents" / "z.npy", mmap=True)
-    line = _cli_error(capsys, "analyze", "--latents", ws_copy / "latents" / "z.npy", "--out", tmp_path / "a")
+        load_npy(z_npy, mmap=True)
+    line = _cli_error(capsys, "analyze", "--latents", z_npy, "--out", tmp_path / "a")
     assert "z.npy" in line
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
 def test_damaged_npy_files(ws_copy, tmp_path, capsys, damage):
-    path = ws_copy / "latents" / "z.npy"
+    path = _z_npy(ws_copy)
     data = path.read_bytes()
     path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": b"\x93NUMPY junk"}[damage])
     with pytest.raises(InvalidInputError, match=r"z.npy: not a readable .npy array"):
@@ -207,11 +252,12 @@ def test_sidecar_from_another_model_is_refused(rel_ws, tmp_path):
 
 
 @pytest.mark.parametrize("edit,match", [
-    (lambda d: d.update(z_dim=3, z=[r[:3] for r in d["z"]]), r"z_dim 3, the decoder expects 4"),
-    (lambda d: d.update(z=d["z"][:2]), r"'z' has shape \(2, 4\), expected \(4, 4\)"),
-    (lambda d: d["z"][0].__setitem__(0, float("nan")), "NaN or infinite"),
-    (lambda d: d.pop("fingerprint"), "missing fingerprint"),
-    (lambda d: d.update(format="something-else/9"), "format 'something-else/9'"),
+    (lambda d: d.update(z_dim=3, z=[r[:3] for r in d["z"]]), r"g.json: z_dim 3, the decoder expects 4"),
+    (lambda d: d.update(z=d["z"][:2]), r"g.json: 'z' must be 4 lists of 4 numbers"),
+    (lambda d: d["z"][0].__setitem__(0, float("nan")), r"g.json: z\[0\]\[0\] = nan: expected a finite number"),
+    (lambda d: d.pop("fingerprint"), r"g.json: missing entry 'fingerprint'"),
+    (lambda d: d.update(format="something-else/9"),
+     r"g.json: format = 'something-else/9': expected 'latentexplorer-grid/1'"),
 ], ids=["z_dim", "rows", "nan", "no-fingerprint", "format"])
 def test_damaged_sidecars(rel_ws, tmp_path, edit, match):
     from latentexplorer.render.images import redecode_sidecar
@@ -219,7 +265,7 @@ def test_damaged_sidecars(rel_ws, tmp_path, edit, match):
     sidecar, fp = _grid(rel_ws, tmp_path)
     data = json.loads(sidecar.read_text())
     edit(data)
-    sidecar.write_text(json.dumps(data).replace("NaN", "NaN"))
+    sidecar.write_text(json.dumps(data))  # json writes nan as the (non-standard) token NaN
     with pytest.raises(InvalidInputError, match=match):
         redecode_sidecar(sidecar, Workspace.open(rel_ws).load_decoder(), fp)
 
@@ -247,25 +293,51 @@ def test_missing_dataset_is_named(ws_copy, tmp_path, capsys):
     assert "gone not found" in _cli_error(capsys, "train", "--workspace", ws_copy, "--resume", "--epochs", 2)
 
 
+def _set(**changes):
+    """An edit of a JSON object: set these entries."""
+    return lambda d: d.update(changes)
+
+
 @pytest.mark.parametrize("name,content,match", [
     ("config.json", "{ not json", r"config.json: not valid JSON"),
     ("config.json", '{"format": "latentexplorer-workspace/1"}', r"config.json: missing entry 'model'"),
-    ("checkpoint.json", '{"epoch": "three"}', r"checkpoint.json: epoch='three'"),
+    ("checkpoint.json", _set(epoch="three"), r"checkpoint.json: epoch = 'three': expected a valid integer"),
+    ("checkpoint.json", '{"epoch": "three"}', r"checkpoint.json: epoch = 'three': expected a valid integer"),
     ("checkpoint.json", "", r"checkpoint.json: not valid JSON"),
-    ("history.json", '{"epoch": 1}', r"history.json: expected a list"),
-    ("latents/meta.json", "[]", r"meta.json: expected a JSON object"),
-    ("latents/meta.json", '{"n": "many", "z_dim": 4}', r"meta.json: n='many'"),
-], ids=["config-garbage", "config-incomplete", "checkpoint-type", "checkpoint-empty", "history",
-        "latents-meta-list", "latents-meta-n"])
+    ("checkpoint.json", _set(model="../../elsewhere"),
+     r"checkpoint.json: model = '../../elsewhere': expected a relative folder inside the workspace"),
+    ("checkpoint.json", _set(model="checkpoints/epoch-0009"),
+     r"checkpoint.json: model = 'checkpoints/epoch-0009', but that folder is missing"),
+    ("{model}/history.json", '{"epoch": 1}', r"history.json: expected a valid array \(got dict\)"),
+    ("{model}/history.json", "[]", r"history.json: 0 rows for epoch 1"),
+    ("latents/meta.json", "[]", r"meta.json: expected an object \(got list\)"),
+    ("latents/meta.json", _set(n="many"), r"meta.json: n = 'many': expected a valid integer"),
+    ("latents/meta.json", lambda d: d.pop("dir"), r"meta.json: missing entry 'dir'"),
+    ("latents/meta.json", _set(dir="../../etc"), r"meta.json: dir = '../../etc': "),
+    ("latents/meta.json", _set(x=1), r"meta.json: unknown entry 'x'"),
+    ("latents/meta.json", _set(dir="v-0009"), r"v-0009/z.npy: latent array not found"),
+], ids=["config-garbage", "config-incomplete", "checkpoint-type", "checkpoint-legacy-type",
+        "checkpoint-empty", "checkpoint-outside", "checkpoint-missing-folder", "history", "history-rows",
+        "latents-meta-list", "latents-meta-n", "latents-meta-incomplete", "latents-meta-dir",
+        "latents-meta-unknown", "latents-meta-missing-version"])
 def test_damaged_workspace_json(ws_copy, tmp_path, capsys, name, content, match):
-    (ws_copy / name).write_text(content)
+    """``content``: the new file text, or an edit of the file's current JSON object."""
+    path = ws_copy / name.format(model=_model_dir(ws_copy).relative_to(ws_copy))
+    if callable(content):
+        data = json.loads(path.read_text())
+        content(data)
+        content = json.dumps(data)
+    path.write_text(content)
     with pytest.raises(InvalidInputError, match=match):
         ws = Workspace.open(ws_copy)
+        ws.snapshot()
         ws.history()
         ws.latents()
-    cmd = ("train", "--workspace", ws_copy, "--resume", "--epochs", 2) if name == "history.json" else \
-        ("sample", "--workspace", ws_copy, "-n", 2, "--no-scores", "--out", tmp_path / "g.png")
-    assert re.search(match, _cli_error(capsys, *cmd))
+    cmd = ("train", "--workspace", ws_copy, "--resume", "--epochs", 2) if name.endswith("history.json") \
+        else ("sample", "--workspace", ws_copy, "-n", 2, "--no-scores", "--out", tmp_path / "g.png")
+    line = _cli_error(capsys, *cmd)
+    assert re.search(match, line)
+    assert not (tmp_path / "g.png").exists()
 
 
 def test_workspace_that_is_not_one(tmp_path, capsys):

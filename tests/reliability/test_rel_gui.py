@@ -21,6 +21,7 @@ from latentexplorer.errors import InvalidInputError  # noqa: E402
 from latentexplorer.gui.main_window import MainWindow  # noqa: E402
 from latentexplorer.gui.workers import TaskRunner  # noqa: E402
 from latentexplorer.progress import ProgressReporter  # noqa: E402
+from latentexplorer.workspace import Workspace  # noqa: E402
 
 CANCEL_LIMIT_S = 1.5  # "about a second", with slack for 2 busy cores
 
@@ -101,8 +102,9 @@ def test_opening_bad_workspaces_shows_a_message(window, dialogs, tmp_path):
 
 
 def test_a_damaged_decoder_is_reported_when_the_workspace_opens(window, qtbot, dialogs, ws_copy):
-    data = (ws_copy / "model" / "decoder.keras").read_bytes()
-    (ws_copy / "model" / "decoder.keras").write_bytes(data[: len(data) // 2])
+    decoder = Workspace.open(ws_copy).snapshot().dir / "decoder.keras"
+    data = decoder.read_bytes()
+    decoder.write_bytes(data[: len(data) // 2])
     window.open_workspace(ws_copy)
     qtbot.waitUntil(lambda: window.state.z is not None and not window.runner.busy, timeout=60_000)
     assert window.state.decoder is None  # the scatter works, faces cannot be decoded
@@ -137,7 +139,7 @@ def _synth_task(params, reporter):
 
 
 def _train_task(params, reporter):
-    from latentexplorer.models.training import train
+    from latentexplorer.workspace.training import train
 
     return train(params["ws"], 500, resume=True, progress=reporter)
 

@@ -125,76 +125,95 @@ def _one_error_line(capsys, argv, *needles) -> str:
     return assert_one_line_error(err, "error:", *needles)
 
 
+def _arg(option: str, expected: str, got: str) -> str:
+    """The one line argparse prints for a value outside its range (commands/_args.py)."""
+    return f"argument {option}: expected {expected}, got {got}"
+
+
+POSITIVE = "a finite number > 0"
+
+
 @pytest.mark.parametrize("extra,needle", [
+    # checked by the sampler once z_dim is known (the argparse range is 1..MAX_Z_DIM)
     (["--method", "ellipse", "--n-comp", "5"], "n_components: must be an integer in [1, z_dim=4], got 5"),
-    (["--method", "ellipse", "--n-comp", "0"], "n_components"),
-    (["--method", "ellipse", "--n-comp", "2", "--sigma-level", "0"], "sigma_level"),
-    (["--method", "ellipse", "--n-comp", "2", "--sigma-level", "-2"], "sigma_level"),
-    (["--method", "ellipse", "--n-comp", "2", "--fact", "0"], "fact: must be a positive"),
-    (["--method", "ellipse", "--n-comp", "2", "--fact", "-0.5"], "fact"),
-    (["--method", "uniform", "--b", "0"], "b: must be a positive"),
-    (["--method", "uniform", "--b", "-1.5"], "b:"),
-    (["--method", "uniform", "--b", "nan"], "b:"),
-    (["--method", "normal", "--sigma", "0"], "sigma:"),
-    (["--method", "mvn", "--truncate", "0"], "truncate"),
-    (["--method", "grid", "--points-per-axis", "0"], "points_per_axis"),
-    (["--method", "uniform", "-n", "0"], "n=0"),
-    (["--method", "uniform", "-n", "-4"], "n=-4"),
-    (["--method", "uniform", "-n", "1000000000"], "n=1000000000: expected an integer from 1 to 10,000"),
-    (["--method", "uniform", "--scale", "0"], "scale"),
-    (["--method", "uniform", "--sharpen", "-1"], "sharpen"),
+    # checked where argparse reads the value: the option, what was expected, the value
+    (["--method", "ellipse", "--n-comp", "0"], _arg("--n-comp", "an integer from 1 to 65,536", "0")),
+    (["--method", "ellipse", "--n-comp", "2", "--sigma-level", "0"], _arg("--sigma-level", POSITIVE, "'0'")),
+    (["--method", "ellipse", "--n-comp", "2", "--sigma-level", "-2"], _arg("--sigma-level", POSITIVE, "'-2'")),
+    (["--method", "ellipse", "--n-comp", "2", "--fact", "0"], _arg("--fact", POSITIVE, "'0'")),
+    (["--method", "ellipse", "--n-comp", "2", "--fact", "-0.5"], _arg("--fact", POSITIVE, "'-0.5'")),
+    (["--method", "uniform", "--b", "0"], _arg("--b", POSITIVE, "'0'")),
+    (["--method", "uniform", "--b", "-1.5"], _arg("--b", POSITIVE, "'-1.5'")),
+    (["--method", "uniform", "--b", "nan"], _arg("--b", POSITIVE, "'nan'")),
+    (["--method", "normal", "--sigma", "0"], _arg("--sigma", POSITIVE, "'0'")),
+    (["--method", "mvn", "--truncate", "0"], _arg("--truncate", POSITIVE, "'0'")),
+    (["--method", "grid", "--points-per-axis", "0"], _arg("--points-per-axis", "an integer from 1 to 100", "0")),
+    (["--method", "uniform", "-n", "0"], _arg("-n", "an integer from 1 to 10,000", "0")),
+    (["--method", "uniform", "-n", "-4"], _arg("-n", "an integer from 1 to 10,000", "-4")),
+    (["--method", "uniform", "-n", "1000000000"], _arg("-n", "an integer from 1 to 10,000", "1000000000")),
+    (["--method", "uniform", "--scale", "0"], _arg("--scale", "an integer from 1 to 16", "0")),
+    (["--method", "uniform", "--sharpen", "-1"], _arg("--sharpen", "a finite number from 0.0 to 100.0", "'-1'")),
 ])
 def test_cli_sample_parameters(rel_ws, tmp_path, capsys, extra, needle):
     out = tmp_path / "grid.png"
     _one_error_line(capsys, ["sample", "--workspace", rel_ws, "--no-scores", "-n", "4", "--out", out,
-                             *extra], needle)
+                             *extra], "latentexplorer sample: error: ", needle)
     assert not out.exists() and not out.with_suffix(".json").exists()
 
 
 @pytest.mark.parametrize("extra,needle", [
-    (["--method", "uniform", "--b", "0,1"], "b (box half-width) must be positive"),
-    (["--method", "normal", "--sigma", "1,-1"], "sigma must be positive"),
-    (["-n", "0"], "n=0"),
+    (["--method", "uniform", "--b", "0,1"], _arg("--b", POSITIVE, "'0'")),
+    (["--method", "normal", "--sigma", "1,-1"], _arg("--sigma", POSITIVE, "'-1'")),
+    (["-n", "0"], _arg("-n", "an integer from 1 to 10,000", "0")),
 ])
 def test_cli_sweep_parameters(rel_ws, tmp_path, capsys, extra, needle):
     _one_error_line(capsys, ["sweep", "--workspace", rel_ws, "--no-scores", "--out", tmp_path / "sw",
-                             *extra], needle)
+                             *extra], "latentexplorer sweep: error: ", needle)
     assert not (tmp_path / "sw").exists()
 
 
 @pytest.mark.parametrize("extra,needle", [
-    (["--z-dim", "0"], "z_dim=0"),
-    (["--epochs", "0"], "epochs=0"),
-    (["--batch-size", "0"], "batch_size=0"),
-    (["--lr", "0"], "lr=0"),
-    (["--lr", "-0.001"], "lr=-0.001"),
-    (["--lr", "inf"], "lr=inf"),
-    (["--fact", "-1"], "fact=-1"),
-    (["--dropout", "1.0"], "dropout=1.0"),
+    (["--z-dim", "0"], _arg("--z-dim", "an integer from 1 to 65,536", "0")),
+    (["--epochs", "0"], _arg("--epochs", "an integer from 1 to 1,000,000", "0")),
+    (["--batch-size", "0"], _arg("--batch-size", "an integer from 1 to 65,536", "0")),
+    (["--lr", "0"], _arg("--lr", "a finite number > 0 and <= 10", "'0'")),
+    (["--lr", "-0.001"], _arg("--lr", "a finite number > 0 and <= 10", "'-0.001'")),
+    (["--lr", "inf"], _arg("--lr", "a finite number > 0 and <= 10", "'inf'")),
+    (["--fact", "-1"], _arg("--fact", "a finite number >= 0", "'-1'")),
+    (["--dropout", "1.0"], _arg("--dropout", "a finite number >= 0 and < 1", "'1.0'")),
 ])
 def test_cli_train_parameters(rel_ws, tmp_path, capsys, extra, needle):
     from latentexplorer.workspace import Workspace
 
     store = Workspace.open(rel_ws).data_path
-    _one_error_line(capsys, ["train", "--data", store, "--workspace", tmp_path / "new", *extra], needle)
-    assert not (tmp_path / "new" / "config.json").exists()
+    _one_error_line(capsys, ["train", "--data", store, "--workspace", tmp_path / "new", *extra],
+                    "latentexplorer train: error: ", needle)
+    assert not (tmp_path / "new").exists()  # refused before anything was created
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["synth", "--out", "{t}/s", "-n", "0"], "-n 0"),
-    (["synth", "--out", "{t}/s", "-n", "1000000000000"], "at most 50,000,000"),
-    (["synth", "--out", "{t}/s", "--size", "4"], "--size 4"),
-    (["prepare", "{t}", "--out", "{t}/s", "--size", "4"], "size=4"),
-    (["prepare", "{t}", "--out", "{t}/s", "--limit", "0"], "limit=0"),
-    (["prepare", "{t}", "--out", "{t}/s", "--workers", "-1"], "workers=-1"),
-    (["analyze", "--latents", "{t}/empty.npy", "--out", "{t}/a"], "z: is empty"),
-    (["analyze", "--latents", "{t}/flat.npy", "--out", "{t}/a"], "expected a 2-D array"),
-    (["analyze", "--latents", "{t}/ok.npy", "--out", "{t}/a", "--bin-width", "0"], "bin_width"),
-    (["analyze", "--latents", "{t}/ok.npy", "--out", "{t}/a", "--pair-threshold", "1.5"], "threshold"),
+    (["synth", "--out", "{t}/s", "-n", "0"], _arg("-n/--count", "an integer from 1 to 10,000,000", "0")),
+    (["synth", "--out", "{t}/s", "-n", "1000000000000"],
+     _arg("-n/--count", "an integer from 1 to 10,000,000", "1000000000000")),
+    (["synth", "--out", "{t}/s", "--size", "4"], _arg("--size", "an integer from 16 to 2,048", "4")),
+    (["prepare", "{t}", "--out", "{t}/s", "--size", "4"], _arg("--size", "an integer from 8 to 2,048", "4")),
+    (["prepare", "{t}", "--out", "{t}/s", "--limit", "0"],
+     _arg("--limit", "an integer from 1 to 10,000,000", "0")),
+    (["prepare", "{t}", "--out", "{t}/s", "--workers", "-1"],
+     _arg("--workers", "an integer from 1 to 256", "-1")),
+    (["analyze", "--latents", "{t}/empty.npy", "--out", "{t}/a"],
+     "{t}/empty.npy: 0 latent vectors, expected at least 2"),
+    (["analyze", "--latents", "{t}/flat.npy", "--out", "{t}/a"],
+     "{t}/flat.npy: 1-D array of shape (4,), expected 2-D"),
+    (["analyze", "--latents", "{t}/ok.npy", "--out", "{t}/a", "--bin-width", "0"],
+     _arg("--bin-width", "a finite number from 0.001 to 100.0", "'0'")),
+    (["analyze", "--latents", "{t}/ok.npy", "--out", "{t}/a", "--pair-threshold", "1.5"],
+     _arg("--pair-threshold", "a finite number from 0.0 to 1.0", "'1.5'")),
     (["analyze", "--latents", "{t}/ok.npy", "--out", "{t}/a", "--kmeans", "--kmeans-max-points", "-5"],
-     "kmeans_max_points"),
-    (["analyze", "--latents", "{t}/nan.npy", "--out", "{t}/a"], "NaN or infinite"),
-    (["analyze", "--latents", "{t}/missing.npy", "--out", "{t}/a"], "file not found"),
+     _arg("--kmeans-max-points", "an integer from 0 to 1,000,000,000", "-5")),
+    (["analyze", "--latents", "{t}/nan.npy", "--out", "{t}/a"],
+     "{t}/nan.npy: NaN or infinite value at row 3, column 1 (expected finite numbers)"),
+    (["analyze", "--latents", "{t}/missing.npy", "--out", "{t}/a"], "{t}/missing.npy: latent array not found"),
 ])
 def test_cli_other_commands(tmp_path, capsys, argv, needle):
     np.save(tmp_path / "empty.npy", np.zeros((0, 4), np.float32))
@@ -203,20 +222,24 @@ def test_cli_other_commands(tmp_path, capsys, argv, needle):
     bad = Z.copy()
     bad[3, 1] = np.nan
     np.save(tmp_path / "nan.npy", bad)
-    _one_error_line(capsys, [a.replace("{t}", str(tmp_path)) for a in argv], needle)
+    _one_error_line(capsys, [a.replace("{t}", str(tmp_path)) for a in argv],
+                    f"latentexplorer {argv[0]}: error: ", needle.replace("{t}", str(tmp_path)))
     assert not (tmp_path / "s").exists() and not (tmp_path / "a" / "summary.json").exists()
 
 
 def test_cli_encode_batch_size(rel_ws, capsys):
-    _one_error_line(capsys, ["encode", "--workspace", rel_ws, "--batch-size", "0"], "batch_size=0")
+    _one_error_line(capsys, ["encode", "--workspace", rel_ws, "--batch-size", "0"],
+                    "latentexplorer encode: error: ", _arg("--batch-size", "an integer from 1 to 65,536", "0"))
 
 
 def test_cli_argparse_errors_have_no_traceback(capsys):
-    with pytest.raises(SystemExit) as info:
-        cli.main(["sample", "--workspace", "x", "--out", "g.png", "-n", "many"])
-    assert info.value.code == 2
+    """argparse's own errors (a value of the wrong type) are one line and exit 2 too: ``cli.main``
+    returns the code instead of raising SystemExit."""
+    rc = cli.main(["sample", "--workspace", "x", "--out", "g.png", "-n", "many"])
     err = capsys.readouterr().err
-    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("latentexplorer sample: error:")
+    assert rc == 2, err
+    assert_one_line_error(err, "latentexplorer sample: error: ",
+                          _arg("-n", "an integer from 1 to 10,000", "'many'"), "(see --help)")
 
 
 def test_cli_subprocess_one_line(tmp_path):
@@ -224,7 +247,10 @@ def test_cli_subprocess_one_line(tmp_path):
     np.save(tmp_path / "ok.npy", Z.astype(np.float32))
     r = run_cli("analyze", "--latents", tmp_path / "ok.npy", "--out", tmp_path / "a", "--bin-width", "-1")
     assert r.returncode == 2
-    assert_one_line_error(r.stderr, "latentexplorer analyze: error: bin_width", "-1")
+    assert_one_line_error(r.stderr, "latentexplorer analyze: error: ",
+                          _arg("--bin-width", "a finite number from 0.001 to 100.0", "'-1'"))
+    assert r.stdout == "" and not (tmp_path / "a").exists()
     r = run_cli("prepare", tmp_path / "nope", "--out", tmp_path / "s")
     assert r.returncode == 2
-    assert_one_line_error(r.stderr, "nope: folder not found")
+    assert_one_line_error(r.stderr, "latentexplorer prepare: error: ", "nope: folder not found")
+    assert r.stdout == "" and not (tmp_path / "s").exists()

@@ -126,7 +126,7 @@ def test_fingerprint_stable_and_sensitive(decoder_factory):
 @pytest.mark.parametrize("mutate,match", [
     (lambda d: d.pop("fingerprint"), "missing"),
     (lambda d: d.update(format="other/9"), "format"),
-    (lambda d: d.update(z=d["z"][:-1]), "shape"),
+    (lambda d: d.update(z=d["z"][:-1]), "must be 6 lists of 8 numbers"),
     (lambda d: d.update(cols=1), "cannot hold"),
     (lambda d: d.update(z=[[1.0, "x"]] * d["n"]), "z"),
 ])

@@ -5,20 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from latentexplorer import _env  # noqa: F401
-from latentexplorer.cli import main
+from tiny_models import commit_untrained_epoch, tiny_config
 
-TINY = dict(image_size=16, z_dim=4, encoder_filters=(4, 8), encoder_kernels=(3, 3),
-            encoder_strides=(2, 2), decoder_filters=(8, 3), decoder_kernels=(3, 3),
-            decoder_strides=(2, 2))
+from latentexplorer.cli import main
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     from latentexplorer.data.store import StoreWriter
-    from latentexplorer.models.autoencoder import build_model
-    from latentexplorer.models.config import ModelConfig
-    from latentexplorer.models.io import save_model
     from latentexplorer.workspace import Workspace
 
     root = tmp_path_factory.mktemp("ws")
@@ -26,10 +20,8 @@ def workspace(tmp_path_factory):
     with StoreWriter(root / "store", 80, 16) as w:
         w.images[:] = rng.integers(0, 256, (80, 16, 16, 3), dtype=np.uint8)
         w.finish({"source": "test", "preset": "synthetic"})
-    cfg = ModelConfig.from_preset("case1", kind="ae", **TINY)
-    ws = Workspace.create(root / "ws", root / "store", cfg)
-    save_model(build_model(cfg), ws.model_dir)
-    ws.write_checkpoint(1)
+    ws = Workspace.create(root / "ws", root / "store", tiny_config())
+    commit_untrained_epoch(ws)
     ws.encode()
     return ws
 

@@ -1,5 +1,6 @@
-"""train(): checkpoints, history, resume, cancel, Ctrl-C and NaN stops."""
+"""train(): committed epochs, history, resume, cancel, Ctrl-C, NaN stops, the lock, the store check."""
 
+import json
 import math
 import shutil
 
@@ -7,12 +8,13 @@ import numpy as np
 import pytest
 from tiny_models import make_store, tiny_config
 
-from latentexplorer.errors import Cancelled, InvalidInputError
+from latentexplorer.errors import Cancelled, InvalidInputError, LockedError
 from latentexplorer.models import autoencoder
 from latentexplorer.models.training import (TrainingCallback, TrainingDivergedError,
-                                            format_epoch_summary, train)
+                                            format_epoch_summary)
 from latentexplorer.progress import ProgressReporter
 from latentexplorer.workspace import Workspace
+from latentexplorer.workspace.training import check_memory, train
 
 
 def _ws(tmp_path, store, kind="ae", **training):
@@ -82,14 +84,52 @@ def test_train_then_resume_continues_the_curve(one_epoch, trained_ws):
     assert train(ws, 2, resume=True) == history  # nothing left to do
 
 
-def test_resume_drops_history_of_an_uncommitted_epoch(trained_ws):
+def test_resume_ignores_an_uncommitted_epoch_folder(trained_ws):
     ws = trained_ws
-    # a crash after history.json but before checkpoint.json of epoch 2
-    rows = ws._read_history_file() + [{"epoch": 2, "total_loss": 1.0}]
-    ws.write_history(rows)
+    # a crash after epoch 2's folder was staged but before checkpoint.json switched to it
+    orphan = ws.path / "checkpoints" / "epoch-0002"
+    shutil.copytree(ws.snapshot().dir, orphan)
+    (orphan / "history.json").write_text('[{"epoch": 1, "total_loss": 1.0}]')
     assert [r["epoch"] for r in ws.history()] == [1]
     history = train(ws, 2, resume=True)
     assert [r["epoch"] for r in history] == [1, 2] and history[1]["total_loss"] != 1.0
+    assert [r["epoch"] for r in Workspace.open(ws.path).history()] == [1, 2]
+
+
+def test_a_second_writer_is_refused_naming_the_holder(trained_ws):
+    ws = trained_ws
+    with ws.lock(command="latentexplorer encode --workspace x"):
+        with pytest.raises(LockedError, match=r"being written by process \d+ \(latentexplorer encode"):
+            train(ws, 2, resume=True)
+    assert ws.checkpoint_epoch == 1
+
+
+def _repoint(ws, store):
+    config = json.loads((ws.path / "config.json").read_text())
+    (ws.path / "config.json").write_text(json.dumps({**config, "data": str(store)}))
+    return Workspace.open(ws.path)
+
+
+def test_resume_refuses_a_store_of_another_image_size(trained_ws, tmp_path):
+    ws = _repoint(trained_ws, make_store(tmp_path / "big", n=64, size=32))
+    with pytest.raises(InvalidInputError, match="images are 32x32 px, the model .* takes 16 px"):
+        train(ws, 2, resume=True)
+
+
+def test_resume_on_a_grown_store_warns_and_continues(trained_ws, tmp_path, capsys):
+    ws = _repoint(trained_ws, make_store(tmp_path / "grown", n=80))
+    train(ws, 2, resume=True)
+    assert "since epoch 1, the dataset now has 80 images, had 64" in capsys.readouterr().err
+    assert ws.checkpoint_epoch == 2
+
+
+def test_memory_is_checked_before_building():
+    from latentexplorer.schemas import ModelConfig
+
+    cfg = ModelConfig.from_preset("case1", z_dim=65_536)
+    with pytest.raises(InvalidInputError, match=r"z_dim=65536.*GiB of memory"):
+        check_memory(cfg, 128, available=8 * 2**30)
+    check_memory(ModelConfig.from_preset("case1"), 128, available=8 * 2**30)
 
 
 def test_cancel_stops_after_the_current_batch(trained_ws):

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ._validation import (DEFAULT_CHUNK_ROWS, check_chunk_size, check_matrix, check_positive,
                           iter_chunks)
+from .smoothing import smoothed_density, smoothed_mode
 
 __all__ = ["radii", "radius_histogram", "RadiusStats", "radius_stats", "RadiusTheory",
            "normal_radius_theory", "uniform_radius_theory"]
@@ -100,7 +101,15 @@ def radius_histogram(r, *, bin_width: float = 0.5, range=None):  # noqa: A002
 
 @dataclass(frozen=True)
 class RadiusStats:
-    """Summary of a radius distribution (all floats)."""
+    """Summary of a radius distribution (all floats).
+
+    ``peak`` is the mode of a smoothed density of the radii (Gaussian KDE with Silverman's
+    bandwidth, :mod:`~latentexplorer.analysis.smoothing`), with its standard error ``peak_se``
+    (asymptotic; about 25 % below the spread over repeated samples, measured on χ radii in 256
+    dimensions at 1,000 and 20,000 points; one bandwidth where the top is flat); ``peak_hist``
+    is the centre of the fullest histogram bin of width ``bin_width`` (the former peak, which
+    jumps by whole bins between runs).
+    """
 
     mean: float
     std: float
@@ -110,29 +119,43 @@ class RadiusStats:
     min: float
     max: float
     bin_width: float
+    peak_hist: float = math.nan
+    peak_se: float = math.nan
+    bandwidth: float = math.nan
 
     def to_dict(self) -> dict:
         return {k: float(getattr(self, k)) for k in
-                ("mean", "std", "peak", "p01", "p99", "min", "max", "bin_width")}
+                ("mean", "std", "peak", "p01", "p99", "min", "max", "bin_width", "peak_hist",
+                 "peak_se", "bandwidth")}
 
 
 def radius_stats(r, *, bin_width: float = 0.5) -> RadiusStats:
-    """Mean, std, peak (centre of the fullest histogram bin), 1st and 99th percentiles.
+    """Mean, std, smoothed peak (mode) with its standard error, 1st and 99th percentiles.
 
     Parameters
     ----------
     r : ndarray of shape (n_points,)
     bin_width : float, keyword-only
-        Bin width of the histogram used for the peak.
+        Bin width of the histogram whose fullest bin gives ``peak_hist``.
     """
     r = _check_radii(r)
     edges, counts = radius_histogram(r, bin_width=bin_width)
     k = int(np.argmax(counts))
+    peak_hist = float(0.5 * (edges[k] + edges[k + 1]))
+    dens = smoothed_density(r[:, None], zmin=r.min(keepdims=True), zmax=r.max(keepdims=True),
+                            std=r.std(keepdims=True), validate=False)
+    mode, mode_se = smoothed_mode(dens)
+    if dens.degenerate[0]:          # all radii equal: that value is the mode, exactly
+        peak, peak_se = float(r[0]), 0.0
+    else:
+        peak, peak_se = float(mode[0]), float(mode_se[0])
+        if not math.isfinite(peak_se):  # a flat top: the mode is known to about one bandwidth
+            peak_se = float(dens.bandwidth[0])
     p01, p99 = np.percentile(r, [1.0, 99.0])
-    return RadiusStats(mean=float(r.mean()), std=float(r.std()),
-                       peak=float(0.5 * (edges[k] + edges[k + 1])), p01=float(p01),
+    return RadiusStats(mean=float(r.mean()), std=float(r.std()), peak=peak, p01=float(p01),
                        p99=float(p99), min=float(r.min()), max=float(r.max()),
-                       bin_width=float(bin_width))
+                       bin_width=float(bin_width), peak_hist=peak_hist, peak_se=peak_se,
+                       bandwidth=float(dens.bandwidth[0]))
 
 
 @dataclass(frozen=True)

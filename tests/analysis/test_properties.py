@@ -41,9 +41,10 @@ def latents(draw):
 @given(latents(), st.sampled_from([0.05, 0.25, 1.0]))
 def test_statistics_and_radius_finite(z, bw):
     s = component_stats(z, bin_width=bw, chunk_size=7)
-    for arr in (s.mu, s.median, s.std, s.peak, s.half_width):
+    for arr in (s.mu, s.median, s.std, s.peak, s.half_width, s.half_width_hist):
         assert arr.shape == (z.shape[1],) and np.isfinite(arr).all()
-    assert (s.half_width >= bw * 0.999).all()              # at least the resolution
+    assert (s.half_width_hist >= bw * 0.999).all()         # the histogram's: at least a bin
+    assert (s.half_width >= 0).all()                       # the smoothed one has no such floor
     assert (s.counts.sum(axis=1) == z.shape[0]).all()
     dom = dominant_components(s)
     assert set(dom.tolist()) <= set(range(z.shape[1]))

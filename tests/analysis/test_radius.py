@@ -68,10 +68,11 @@ def test_radius_stats_and_histogram():
     edges, counts = radius_histogram(r, bin_width=0.5)
     assert edges[0] == 0 and counts.sum() == r.size and edges[-1] >= 9.9
     s = radius_stats(r, bin_width=0.5)
-    assert s.peak == pytest.approx(1.25)
+    assert s.peak_hist == pytest.approx(1.25)               # centre of the fullest bin
+    assert 1.0 <= s.peak <= 1.5 and s.peak_se > 0           # smoothed mode: inside the cluster
     assert s.mean == pytest.approx(r.mean()) and s.max == 9.9
     assert s.p01 == pytest.approx(np.percentile(r, 1)) and s.p99 == pytest.approx(np.percentile(r, 99))
-    assert set(s.to_dict()) >= {"mean", "peak", "p01", "p99"}
+    assert set(s.to_dict()) >= {"mean", "peak", "p01", "p99", "peak_hist", "peak_se"}
 
 
 def test_radius_invalid():
@@ -83,3 +84,23 @@ def test_radius_invalid():
         normal_radius_theory(0)
     with pytest.raises(InvalidInputError, match="b"):
         uniform_radius_theory(10, b=-1)
+
+
+def test_smoothed_peak_is_steadier_than_the_fullest_bin():
+    """χ radii in 256 dimensions (mode √255 ≈ 15.97): over 8 runs of 2,000 points the smoothed
+    mode scatters less than the centre of the fullest 0.5-wide bin and is unbiased."""
+    peaks, hist, ses = [], [], []
+    for seed in range(8):
+        r = radii(np.random.default_rng(seed).normal(size=(2000, N)))
+        s = radius_stats(r)
+        peaks.append(s.peak)
+        hist.append(s.peak_hist)
+        ses.append(s.peak_se)
+    assert abs(np.mean(peaks) - math.sqrt(N - 1)) < 0.1
+    assert np.std(peaks) < np.std(hist)
+    assert 0.3 < np.mean(ses) / np.std(peaks) < 3
+
+
+def test_radius_stats_of_equal_radii():
+    s = radius_stats(np.full(10, 3.5))
+    assert s.peak == 3.5 and s.peak_se == 0.0 and s.bandwidth == 0.0

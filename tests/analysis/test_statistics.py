@@ -1,8 +1,11 @@
+import warnings
+
 import numpy as np
 import pytest
 
-from latentexplorer.analysis.statistics import (ComponentStats, component_histograms,
-                                                component_stats, dominant_components,
+from latentexplorer.analysis.statistics import (ComponentStats, SaturationWarning,
+                                                component_histograms, component_stats,
+                                                dominant_components, dominant_components_mad,
                                                 half_max_crossings, half_width)
 from latentexplorer.errors import InvalidInputError
 
@@ -129,3 +132,91 @@ def test_invalid_options():
         component_histograms(np.array([[0.0], [1e9]]), bin_width=0.25)
     with pytest.raises(InvalidInputError, match="edges"):
         half_width(np.ones((2, 4)), np.arange(4.0))
+
+
+# ------------------------------------------------------------------ smoothed half-width (issue 12)
+@pytest.mark.parametrize("n, tol_median", [(300, 0.05), (1000, 0.03), (10_000, 0.01),
+                                           (100_000, 0.01)])
+def test_smoothed_half_width_holds_at_any_n(n, tol_median):
+    """Gaussian samples: the median FWHM / (2.3548 σ) over 48 components is within 5 % of 1
+    at n = 300, 3 % at 1,000 and 1 % from 10,000 points; >= 90 % of the components lie within
+    two of their own standard errors; the raw histogram is far off at small n for wide σ."""
+    rng = np.random.default_rng(n)
+    sigma = rng.uniform(1.0, 4.0, 48)
+    z = (rng.normal(size=(n, 48)) * sigma + rng.normal(size=48)).astype(np.float32)
+    s = component_stats(z)
+    truth = FWHM_PER_SIGMA * sigma
+    assert abs(np.median(s.half_width / truth) - 1) < tol_median
+    assert np.mean(np.abs(s.half_width - truth) <= 2 * s.half_width_se) >= 0.9
+    assert np.all(s.half_width_se > 0) and np.all(s.bandwidth > 0)
+    if n <= 1000:
+        assert np.median(s.half_width_hist / truth) < 0.85        # what the histogram gave
+    centre = 0.5 * (s.half_max_left + s.half_max_right)
+    assert np.allclose(centre, s.mu, atol=0.25 * truth)
+
+
+def test_smoothed_peak_is_the_mode():
+    rng = np.random.default_rng(11)
+    z = np.column_stack([rng.normal(0.7, 1.0, 50_000), rng.gamma(4.0, 1.0, 50_000)])
+    s = component_stats(z)
+    # a mode is a noisy thing (its error shrinks like n^(-2/7)): about 0.07 σ at 50,000 points
+    assert s.peak[0] == pytest.approx(0.7, abs=0.25)
+    assert s.peak[1] == pytest.approx(3.0, abs=0.3)           # mode of Gamma(4, 1) = 3
+    assert s.peak_hist is not None and s.peak_hist.shape == (2,)
+    grid, dens = s.density.grid(0), s.density.density[0]          # the curve, for drawing
+    assert grid[np.argmax(dens)] == pytest.approx(s.peak[0], abs=2 * s.density.step[0])
+    assert np.sum(dens) * s.density.step[0] == pytest.approx(1.0)
+
+
+def test_records_hold_the_uncertainty():
+    z = np.random.default_rng(12).normal(size=(500, 2))
+    rec = component_stats(z).to_records()
+    assert rec[0]["half_width_se"] > 0 and rec[0]["half_width_hist"] > 0
+
+
+# ------------------------------------------------------------------ dominant components (issue 12)
+def _cloud(n=20_000, d=32, seed=13):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, d))
+    z[:, 3] *= 3.0            # wide
+    z[:, 7] += 2.0            # off centre
+    z[:, 9] *= 2.5            # wide
+    return z
+
+
+def test_dominant_mad_finds_the_outstanding_components():
+    s = component_stats(_cloud())
+    assert dominant_components_mad(s).tolist() == [3, 7, 9]
+    assert dominant_components_mad(s, k=1e6).tolist() == []
+    with pytest.raises(InvalidInputError, match="k"):
+        dominant_components_mad(s, k=-1)
+
+
+def test_seed_criterion_saturates_and_warns_on_unit_components():
+    """σ ≈ 1 everywhere (as in the seeds' cloud of radius 16 in 256 dimensions): the FWHM is
+    2.35 >= 1.5 for every component; read as the seeds' HWHM (1.18) only the real outliers stay."""
+    s = component_stats(_cloud())
+    with pytest.warns(SaturationWarning, match="32 of 32"):
+        assert dominant_components(s).size == 32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert dominant_components(s, width="half").tolist() == [3, 7, 9]
+        dominant_components_mad(s)
+    np.testing.assert_allclose(s.hwhm, s.half_width / 2)
+    with pytest.raises(InvalidInputError, match="width"):
+        dominant_components(s, width="fwhm")
+
+
+@pytest.mark.parametrize("bw", [0.25, 0.1, 1 / 3])
+def test_one_pass_histogram_equals_component_histograms(bw):
+    """component_stats counts its display histogram in the smoothing pass: bin for bin the same as
+    component_histograms, values on bin edges (quarter steps, integers, constants) included."""
+    rng = np.random.default_rng(14)
+    z = rng.normal(size=(3000, 6)) * [0.01, 1, 5, 1, 2, 0]
+    z[:, 3] = np.round(z[:, 3] * 4) / 4
+    z[:, 4] = np.round(z[:, 4])
+    for arr in (z, z.astype(np.float32)):
+        s = component_stats(arr, bin_width=bw)
+        edges, counts = component_histograms(arr, bin_width=bw)
+        np.testing.assert_array_equal(s.edges, edges)
+        np.testing.assert_array_equal(s.counts, counts)

@@ -1,9 +1,11 @@
 """One progress/cancel protocol for all long work (CLI bars and GUI workers use the same).
 
 Library functions take ``progress: ProgressReporter | None``; they call
-``progress.update(done, total, message)`` now and then and ``progress.raise_if_cancelled()``
-at safe points. The GUI worker builds a reporter whose ``on_update`` emits a Qt signal and
-whose cancel event is set by the Cancel button; the CLI uses :class:`TerminalProgress`.
+``progress.update(done, total, message, metrics)`` now and then and
+``progress.raise_if_cancelled()`` at safe points. ``message`` is for people; ``metrics`` (a dict of
+numbers, e.g. the losses of a training batch with its epoch) is for programs — the GUI plots it, it
+never parses the message. The GUI worker builds a reporter whose ``on_update`` emits a Qt signal
+and whose cancel event is set by the Cancel button; the CLI uses :class:`TerminalProgress`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Callable
 
 from .errors import Cancelled
 
-UpdateFn = Callable[[int, int, str], None]
+UpdateFn = Callable[..., None]
 
 
 class ProgressReporter:
@@ -23,7 +25,7 @@ class ProgressReporter:
 
     Parameters
     ----------
-    on_update : callable(done, total, message), optional
+    on_update : callable(done, total, message, metrics), optional
         Called on every :meth:`update`.
     cancel_event : threading.Event, optional
         When set, :meth:`raise_if_cancelled` raises :class:`Cancelled`.
@@ -34,9 +36,9 @@ class ProgressReporter:
         self._on_update = on_update
         self.cancel_event = cancel_event or threading.Event()
 
-    def update(self, done: int, total: int, message: str = "") -> None:
+    def update(self, done: int, total: int, message: str = "", metrics: dict | None = None) -> None:
         if self._on_update is not None:
-            self._on_update(int(done), int(total), message)
+            self._on_update(int(done), int(total), message, metrics)
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -64,7 +66,7 @@ class TerminalProgress(ProgressReporter):
         self._total = None
         self._done = 0
 
-    def update(self, done: int, total: int, message: str = "") -> None:
+    def update(self, done: int, total: int, message: str = "", metrics: dict | None = None) -> None:
         now = time.monotonic()
         if self._total is not None and (total != self._total or done < self._done):
             # a new phase (the next epoch, validation): the ETA is measured on this phase only,

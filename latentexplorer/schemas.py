@@ -477,6 +477,12 @@ class GuiState(OpenSchema):
     current: list[Finite] | None = None
     current_index: Annotated[int, Field(ge=0)] | None = None
     color_by: Annotated[str, Field(max_length=256)] | None = None
+    snap: bool | None = None
+    path_mode: bool | None = None
+    thresholds: dict[Literal["mu", "half_width"], Annotated[float, Field(ge=0.0, le=100.0)]] | None = None
+    path: dict[str, Any] | None = None
+    samples: dict[str, Any] | None = None
+    tab: Annotated[str, Field(max_length=64)] | None = None
 
     @field_validator("plane", mode="before")
     @classmethod

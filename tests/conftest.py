@@ -36,3 +36,41 @@ def _collect_garbage_in_main_thread():
 # Automatic collection stays off for the whole run (as in the app, which collects on a GUI timer):
 # only the fixture above collects, always in the main thread.
 gc.disable()
+
+
+# -- raw tiny Keras models (tests/models/tiny_models.py builds them; shared by several folders) --
+@pytest.fixture(scope="module")
+def tiny_decoder():
+    from tiny_models import build_tiny_decoder
+
+    return build_tiny_decoder()
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder():
+    from tiny_models import build_tiny_encoder
+
+    return build_tiny_encoder()
+
+
+@pytest.fixture(scope="module")
+def tiny_vae_encoder():
+    from tiny_models import build_tiny_encoder
+
+    return build_tiny_encoder(vae=True)
+
+
+@pytest.fixture(scope="session")
+def decoder_factory():
+    """``decoder_factory(seed)`` → a new tiny Keras decoder with seeded weights."""
+    from tiny_models import build_tiny_decoder
+
+    return build_tiny_decoder
+
+
+@pytest.fixture(scope="module")
+def linear():
+    """(encoder, decoder, images, z) of an exact linear AE (see build_linear_autoencoder)."""
+    from tiny_models import build_linear_autoencoder
+
+    return build_linear_autoencoder()

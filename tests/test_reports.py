@@ -4,7 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
-from latentexplorer.analysis.report import analyze_latents, write_analysis
+from latentexplorer.analysis.report import analyze_latents
+from latentexplorer.reports import write_analysis
 from latentexplorer.cli import main
 from latentexplorer.progress import ProgressReporter
 

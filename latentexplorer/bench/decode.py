@@ -19,7 +19,7 @@ def bench_decode(ctx: Context) -> list[Result]:
     from .. import _env  # noqa: F401
     from ..models.autoencoder import build_decoder
     from ..schemas import ModelConfig
-    from ..render.decode import Decoder
+    from ..models.codec import Decoder
 
     cfg = ModelConfig.from_preset("case1")
     model = build_decoder(cfg)

@@ -57,7 +57,7 @@ def _load_optional(path, *, rows: int, z_dim: int | None, kinds: str = "f", fini
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis.report import write_analysis
+    from ..reports import write_analysis
     from ..progress import TerminalProgress
 
     if args.workspace is not None:

@@ -112,7 +112,7 @@ def _write_reconstructions(ws, store, path: Path) -> None:
     import numpy as np
 
     from ..fileio import atomic_path
-    from ..render.decode import Decoder, Encoder
+    from ..models.codec import Decoder, Encoder
     from ..render.images import make_grid
 
     _, test_idx = store.split()
@@ -127,15 +127,18 @@ def _write_reconstructions(ws, store, path: Path) -> None:
 
 
 def _analyse_and_sample(ws, z, out: Path) -> None:
-    from ..analysis.report import write_analysis
+    from ..reports import write_analysis
 
     summary = write_analysis(ws, out / "analysis")
     r = summary["radius"]
     print(f"analysis -> {out / 'analysis'}: radius peak {r['peak']:.2f}, "
           f"{len(summary['dominant'])} dominant components")
+    from ..explore.generate import GenerationContext, GeneratorSpec
     from .sample import sample_to_grid
 
+    ctx = GenerationContext.from_workspace(ws, warn=_args.warn)  # decoder and scorer loaded once
     for method, params in (("uniform", {"b": 1.5}), ("normal", {"sigma": 1.0}),
-                           ("ellipse", {"n_comp": min(100, z.shape[1]), "sigma_level": 2.35, "fact": 0.7})):
-        res = sample_to_grid(ws, method, params, n=28, seed=0, out=out / f"samples_{method}.png")
-        print(f"samples {method:8s} -> {out / f'samples_{method}.png'}  {res}")
+                           ("ellipse", {"sigma_level": 2.35, "fact": 0.7})):
+        spec = GeneratorSpec.of(method, 28, 0, z_dim=z.shape[1], **params)
+        res = sample_to_grid(ctx, spec, out=out / f"samples_{method}.png")
+        print(f"samples {method:8s} -> {printable(out / f'samples_{method}.png')}  {res}")

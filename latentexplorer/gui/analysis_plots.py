@@ -249,7 +249,7 @@ def plot_pca_spectrum(ratio, *, log: bool = True, plot=None,
     """Explained variance ratio per PCA axis (log y) and, in the legend, the cumulative share."""
     item = _target(plot, title, size)
     ratio = np.asarray(ratio, dtype=np.float64)
-    x = np.arange(ratio.size)
+    x = np.arange(1, ratio.size + 1)  # PC 1, PC 2, ... as everywhere else
     y = np.clip(ratio, 1e-12, None) if log else ratio
     legend = _legend(item)
     cum = np.cumsum(ratio)
@@ -259,7 +259,7 @@ def plot_pca_spectrum(ratio, *, log: bool = True, plot=None,
                    f"ratio (first 10: {cum[min(9, cum.size - 1)] if cum.size else 0:.1%}; "
                    f"90% needs {k90} axes)")
     item.setLogMode(False, log)
-    item.setLabel("bottom", "PCA axis", color="k")
+    item.setLabel("bottom", "PCA axis (PC 1 = largest variance)", color="k")
     item.setLabel("left", "explained variance ratio", color="k")
     return item
 

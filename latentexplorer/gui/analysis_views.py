@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QPushButton, QTabWidget, QWidget
 
 from ..errors import InvalidInputError
-# the tabs live in .analysis_tabs (one module each); their names stay importable from here
-from .analysis_tabs import (CORR_THRESHOLDS, MAX_PAIRS_LISTED, ComponentsTab,  # noqa: F401
-                            CorrelationTab, KMeansTab, OnDemandTab, PcaTab, RadiusTab, TsneTab,
-                            VaeTab, _item, _plot_widget, _subset, _Tab, _table, _value_brushes,
-                            component_task, correlation_task, kmeans_task, radius_task, tsne_task,
-                            vae_task)
+from .analysis_tabs import (ComponentsTab, CorrelationTab, KMeansTab, PcaTab, RadiusTab, TsneTab,
+                            VaeTab, correlation_task, kmeans_task, radius_task, tsne_task, vae_task)
+from .analysis_tabs.base import _Tab
 from .export import export_plot_dialog
 from .widgets import configure_pyqtgraph
 
@@ -41,18 +38,20 @@ log = logging.getLogger(__name__)
 class AnalysisViews(QTabWidget):
     """The analysis panels as tabs (see the module docstring).
 
-    Parameters
-    ----------
-    state : AppState
-    runner : TaskRunner or None
-        Runs the heavy computations; without one they run synchronously (scripts, tests).
+    Signals
+    -------
+    planeRequested(plane) : a tab asks to show a plane in the Explorer (a correlated pair, two
+        selected components, two PCA axes); the main window shows it and switches there
     """
 
-    def __init__(self, state, runner, parent: QWidget | None = None) -> None:
+    planeRequested = Signal(object)
+
+    def __init__(self, state, controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         configure_pyqtgraph()
         self.state = state
-        self.runner = runner
+        self.model = state.model
+        self.runner = controller.runner
         self.components = ComponentsTab(self)
         self.radius = RadiusTab(self)
         self.correlation = CorrelationTab(self)
@@ -79,11 +78,10 @@ class AnalysisViews(QTabWidget):
         self.export_button.clicked.connect(self.export_current)
         self.setCornerWidget(self.export_button, Qt.TopRightCorner)
         self.currentChanged.connect(self._tab_changed)
-        state.latentsChanged.connect(self._latents_changed)
-        state.analysisChanged.connect(self._analysis_changed)
-        state.workspaceChanged.connect(self._latents_changed)
-        state.samplesChanged.connect(self.radius.invalidate)
-        state.colorByChanged.connect(self._color_by_changed)
+        state.dataChanged.connect(lambda _m: self._latents_changed())
+        state.analysisChanged.connect(lambda _a: self._analysis_changed())
+        state.samplesChanged.connect(lambda _s: self.radius.invalidate())
+        state.colorByChanged.connect(lambda _c: self._color_by_changed())
 
     # ---------------------------------------------------------------------------- updates
     def _latents_changed(self) -> None:
@@ -122,13 +120,15 @@ class AnalysisViews(QTabWidget):
         if target is None:
             return None
         try:
-            return export_plot_dialog(self, target, tab.title.lower().replace("-", ""))
+            path = export_plot_dialog(self, target, tab.title.lower().replace("-", ""),
+                                      workspace=self.state.workspace)
         except (InvalidInputError, OSError, ValueError) as exc:
-            from .widgets import show_error
-
-            show_error(self, "Export", str(exc))
+            self.state.errorOccurred.emit(f"Export: {exc}")
             return None
+        if path is not None:
+            self.state.notice.emit(f"Plot saved: {path}")
+        return path
 
 
-__all__ = ["AnalysisViews", "component_task", "radius_task", "correlation_task", "tsne_task",
+__all__ = ["AnalysisViews", "radius_task", "correlation_task", "tsne_task",
            "kmeans_task", "vae_task"]

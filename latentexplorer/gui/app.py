@@ -115,16 +115,14 @@ def _render_into(app, win, workspace, out, *, timeout_s, tab, plane, path) -> No
         raise RuntimeError(f"cannot open {workspace}")
     if not win.wait_idle(int(timeout_s * 1000)):
         raise RuntimeError("timed out waiting for the workspace to load")
-    st = win.state
+    m = win.model
     if plane is not None:
-        st.set_plane(*plane)
-    if path and st.z is not None and st.path_points is None:
-        e = st.confidence_ellipse(1.5)
+        m.set_plane(plane)
+    if path and m.z is not None and m.path is None:
+        e = m.confidence_ellipse(1.5)
         if e is not None:  # along the major axis of the 1.5-sigma ellipse
             d = e.half_axes[0] * np.array([math.cos(e.angle), math.sin(e.angle)])
-            st.set_path(np.array([e.center - d, e.center + d]))
-    if st.current is not None:
-        st.set_current(st.current, index=st.current_index)
+            m.set_path(np.array([e.center - d, e.center + d]))
     if tab:
         index, sub = _tab_index(win, tab)
         # showing the Generator tab fills its grid once (it generates in the background)

@@ -55,17 +55,20 @@ def bench_gui(ctx: Context) -> list[Result]:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-    from ..gui.scatter import LatentScatterWidget, fast_histogram2d, robust_range
-    from ..gui.state import AnalysisTask, AppState, compute_analysis
+    from ..explore.analysis import compute_analysis
+    from ..gui.scatter import LatentScatterWidget
+    from ..gui.scatter_items import fast_histogram2d, robust_range
+    from ..gui.state import AppState
 
     n = 20_000 if ctx.quick else 200_000
     z = latent_cloud(n, 256, seed=4)
     t = time.perf_counter()
-    analysis = compute_analysis(AnalysisTask(z))
+    analysis = compute_analysis(z)
     analysis_s = time.perf_counter() - t
     st = AppState()
-    st.set_latents(z, **{k: analysis[k] for k in ("pca", "stats")})
-    st.set_analysis(**analysis)
+    m = st.model
+    m.set_data(z)
+    m.set_analysis(analysis)
 
     # ------------------------------------------------------------------ 8: plane switch
     ours_w = LatentScatterWidget(st)
@@ -87,7 +90,7 @@ def bench_gui(ctx: Context) -> list[Result]:
     def ours(k: int) -> float:
         i, j = PLANES[k % len(PLANES)]
         t0 = time.perf_counter()
-        st.set_plane("latent", i, j)
+        m.set_plane(("latent", i, j))
         _render(app)
         return time.perf_counter() - t0
 
@@ -123,7 +126,7 @@ def bench_gui(ctx: Context) -> list[Result]:
     pca_t = []
     for k in range(3 if ctx.quick else 5):
         t0 = time.perf_counter()
-        st.set_plane("pca", k, k + 1)
+        m.set_plane(("pca", k, k + 1))
         _render(app)
         pca_t.append(time.perf_counter() - t0)
     om, bm = median(o_t) * 1000, median(b_t) * 1000
@@ -133,7 +136,7 @@ def bench_gui(ctx: Context) -> list[Result]:
         "gui_plane_switch", f"GUI: switch plane with {n:,} points (set data + render)", om, bm, "ms",
         ratio=speedup(om, bm), budget=">= 5x faster and < 50 ms", passed=(bm / om >= 5 and om < 50),
         quick=ctx.quick,
-        notes=f"offscreen, 900x650; ours: AppState.set_plane -> LatentScatterWidget (density image "
+        notes=f"offscreen, 900x650; ours: ExplorationModel.set_plane -> LatentScatterWidget (density image "
               f"above 50,000 points) + the paint it triggers; baseline: pyqtgraph ScatterPlotItem, "
               f"one brush per point (density colours), setData + its paint; latent planes; "
               f"{reps_o}/{reps_b} runs",
@@ -143,15 +146,18 @@ def bench_gui(ctx: Context) -> list[Result]:
 
     # ------------------------------------------------------------------ 9: slider step
     from .. import _env  # noqa: F401
+    from ..gui.controller import ExplorerController
     from ..gui.face_view import FaceView
-    from ..gui.main_window import PlaneControls
+    from ..gui.plane_controls import PlaneControls
+    from ..gui.workers import TaskRunner
     from ..models.autoencoder import build_decoder
+    from ..models.codec import Decoder
     from ..schemas import ModelConfig
-    from ..render.decode import Decoder
 
-    st.set_plane("pca", 0, 1)
+    controller = ExplorerController(st, TaskRunner())
+    m.set_plane(("pca", 0, 1))
     st.set_decoder(Decoder(build_decoder(ModelConfig.from_preset("case1"))))
-    st.set_sharpen(3.0)
+    m.set_sharpen(3.0)
     win = QWidget()
     lay = QHBoxLayout(win)
     controls = PlaneControls(st, ours_w)
@@ -162,8 +168,6 @@ def bench_gui(ctx: Context) -> list[Result]:
     win.resize(1366, 768)
     win.show()
     app.processEvents()
-    face._timer.stop()
-    face._update_now()
     paints_w = _PaintCounter(ours_w.viewport(), face.image)
     slider = controls.sigma.slider
     steps = 15 if ctx.quick else 60
@@ -172,9 +176,10 @@ def bench_gui(ctx: Context) -> list[Result]:
     def step(k: int) -> float:
         t0 = time.perf_counter()
         slider.setValue(start + (k % 20) - 10 if k % 40 < 20 else start - (k % 20) + 10)
-        # the decoded face follows (decode_one + nearest + Mahalanobis + sharpen + pixmap)
-        face._timer.stop()
-        face._update_now()
+        # the decoded face follows: decode_one in the decoding thread, then nearest point,
+        # Mahalanobis, sharpen and pixmap in the GUI thread
+        controller.decode_current()
+        controller.wait_idle()
         _render(app)
         return time.perf_counter() - t0
 
@@ -183,18 +188,19 @@ def bench_gui(ctx: Context) -> list[Result]:
     paints_w.count = 0
     s_t = [step(k) * 1000 for k in range(steps)]
     paints_step = paints_w.count / steps
-    sigma_values = st.sigma_level
+    sigma_values = m.sigma_level
     win.close()
+    controller.close()
     sm = median(s_t)
     rows.append(Result(
         "gui_slider_step", "GUI: slider drag step -> overlays + decoded image updated", sm, None, "ms",
         budget="< 30 ms per step", passed=sm < 30, quick=ctx.quick,
         notes=f"offscreen 1366x768 (plane controls + scatter of {n:,} points in a PCA plane + face "
               f"view); one step = sigma slider tick (ellipses recomputed and redrawn) + face view "
-              f"update (Decoder.decode_one of the case1 decoder 96x96, nearest data point, "
-              f"sharpen 3) + the paints this triggers (scatter and face); median of {steps} steps; "
-              f"no baseline",
-        details={"step_ms": s_t, "p95_ms": percentile(s_t, 95), "last_decode_ms": face.last_decode_ms,
+              f"update (Decoder.decode_one of the case1 decoder 96x96 in the decoding thread, "
+              f"nearest data point, sharpen 3) + the paints this triggers (scatter and face); median "
+              f"of {steps} steps; no baseline",
+        details={"step_ms": s_t, "p95_ms": percentile(s_t, 95), "last_decode_ms": controller.last_decode_ms,
                  "last_nearest_ms": face.last_nearest_ms, "sigma_level_end": sigma_values,
                  "paint_events_per_step (scatter viewport + face image)": paints_step}))
     return rows

@@ -135,38 +135,35 @@ def export_grid(path: str | os.PathLike, z: np.ndarray, images: np.ndarray, *,
     if cols is not None:
         cols = int(max(1, min(cols, z.shape[0])))
     sidecar = save_grid(path, imgs, z, generator=generator, settings=dict(settings or {}), seed=seed,
-                        fingerprint=fingerprint or "unknown", scores=scores, rows=rows, cols=cols,
+                        fingerprint=fingerprint, scores=scores, rows=rows, cols=cols,
                         labels=list(labels) if labels is not None else None, sharpen=sharpen,
                         scale=scale, extra=extra)
     return path, Path(sidecar)
 
 
 def export_path_strip(path: str | os.PathLike, z: np.ndarray, images: np.ndarray, *,
-                      fingerprint: str, plane: Sequence | None = None,
-                      points: np.ndarray | None = None, sharpen: float = 0,
+                      fingerprint: str, path_spec: dict | None = None, sharpen: float = 0,
                       labels: Sequence[str] | None = None) -> tuple[Path, Path]:
     """Write the path strip (one row of decoded images) as PNG plus its JSON sidecar.
 
     The sidecar (format of :func:`~latentexplorer.render.images.save_grid`, generator ``"path"``)
-    holds every z-vector along the path and, under ``"path"``, the plane and its plane points.
+    holds every z-vector along the path and, under ``"path"``, what the path was: ``{"kind":
+    "plane", "plane", "points"}`` or ``{"kind": "direction", "name", "unit", "lo", "hi"}`` (an
+    attribute direction and its range).
     """
     z = _check_vectors(z)
-    info: dict[str, Any] = {}
-    if plane is not None:
-        info["plane"] = [str(plane[0]), int(plane[1]), int(plane[2])]
-    if points is not None:
-        info["points"] = np.asarray(points, dtype=np.float64).reshape(-1, 2).tolist()
     return export_grid(path, z, images, generator="path", settings={"n": int(z.shape[0])},
                        seed=None, fingerprint=fingerprint, rows=1, cols=int(z.shape[0]),
-                       sharpen=sharpen, labels=labels, extra={"path": info})
+                       sharpen=sharpen, labels=labels, extra={"path": dict(path_spec or {})})
 
 
 # ------------------------------------------------------------------------------------------------
 # dialogs
 # ------------------------------------------------------------------------------------------------
 def ask_save_path(parent, title: str, kind: str, file_filter: str, default_name: str = "",
-                  settings=None) -> Path | None:
-    """A save-file dialog starting in the last folder used for ``kind``; remembers the choice.
+                  settings=None, workspace=None) -> Path | None:
+    """A save-file dialog starting in the open workspace's ``results/`` folder (else the last
+    folder used for ``kind``); remembers the choice.
 
     Returns the chosen path (with the filter's suffix added when none was typed) or ``None``.
     """
@@ -175,7 +172,8 @@ def ask_save_path(parent, title: str, kind: str, file_filter: str, default_name:
     from .settings import Settings
 
     settings = settings or Settings()
-    start = str(Path(settings.last_folder(kind)) / default_name) if default_name else settings.last_folder(kind)
+    folder = str(workspace.results_dir) if workspace is not None else settings.last_folder(kind)
+    start = str(Path(folder) / default_name) if default_name else folder
     name, selected = QFileDialog.getSaveFileName(parent, title, start, file_filter)
     if not name:
         return None
@@ -198,18 +196,22 @@ def _suffix_of(file_filter: str) -> str:
     return pattern if pattern.startswith(".") else ""
 
 
-def export_plot_dialog(parent, target, name: str = "plot", settings=None) -> Path | None:
-    """Ask for a PNG/SVG file name (last folder remembered) and export ``target`` there."""
-    path = ask_save_path(parent, "Export plot", "plots", PLOT_FILTER, f"{name}.png", settings=settings)
+def export_plot_dialog(parent, target, name: str = "plot", settings=None,
+                       workspace=None) -> Path | None:
+    """Ask for a PNG/SVG file name (in the workspace's results/) and export ``target`` there."""
+    path = ask_save_path(parent, "Export plot", "plots", PLOT_FILTER, f"{name}.png", settings=settings,
+                         workspace=workspace)
     if path is None:
         return None
     return export_plot(target, path)
 
 
-def add_export_actions(plot_widget, name: str = "plot", parent=None, settings=None) -> list:
+def add_export_actions(plot_widget, name: str = "plot", parent=None, settings=None, state=None) -> list:
     """Add "Export as PNG/SVG…" to the right-click menu of a pyqtgraph ``PlotWidget``.
 
-    (pyqtgraph's own "Export..." dialog stays available in the same menu.) Returns the actions.
+    The dialog starts in the open workspace's results/ (``state.workspace``) and the saved file is
+    confirmed through ``state.notice``. (pyqtgraph's own "Export..." dialog stays available in the
+    same menu.) Returns the actions.
     """
     vb = plot_widget.getPlotItem().getViewBox()
     menu = vb.menu
@@ -222,9 +224,12 @@ def add_export_actions(plot_widget, name: str = "plot", parent=None, settings=No
         def run(_checked=False, suffix=suffix, filt=filt):
             try:
                 path = ask_save_path(parent or plot_widget, "Export plot", "plots", filt,
-                                     f"{name}{suffix}", settings=settings)
+                                     f"{name}{suffix}", settings=settings,
+                                     workspace=None if state is None else state.workspace)
                 if path is not None:
                     export_plot(plot_widget, path)
+                    if state is not None:
+                        state.notice.emit(f"Plot saved: {path}")
             except (InvalidInputError, OSError, ValueError) as exc:
                 from .widgets import show_error
 

@@ -1,13 +1,10 @@
 """Decoded-face panel: the current z-vector as a large face, with its measures.
 
-Shows the decoded image of ``state.current`` (sharpened by the slider, PIL ``Sharpness``; 0 =
-off), the radius |z|, the Mahalanobis distance from the z-point mean (PCA basis) and the nearest
-training image (thumbnail, index, distance; :class:`~latentexplorer.gui.state.NearestIndex`,
-exact, a few ms for 200k points).
-
-Decoding is coalesced: a change of the current vector starts a ~20 ms single-shot timer;
-whatever is current when it fires is decoded (``Decoder.decode_one``, a compiled single-vector
-graph: milliseconds) -- dragging the mouse never queues up decodes.
+Shows the model's decoded image of the current vector (the controller decodes it off the GUI thread;
+sharpened here by the slider, PIL ``Sharpness``, 0 = off), the radius |z|, two Mahalanobis
+distances — over every dimension (in the PCA basis: large as soon as a vector leaves the thin
+directions of the cloud) and within the shown plane (its 2-D ellipse) — and the nearest training
+image. While the mouse hovers over the scatter, the hovered training image is shown below.
 """
 
 from __future__ import annotations
@@ -17,16 +14,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ..errors import InvalidInputError
 from .state import AppState
 from .widgets import LabeledSlider, fmt_num, to_pixmap
 
 log = logging.getLogger(__name__)
-
-DECODE_DELAY_MS = 20
 
 
 def apply_sharpen(img: np.ndarray, factor: float) -> np.ndarray:
@@ -63,7 +59,7 @@ class ScaledImageLabel(QLabel):
         self._rescale()
 
     def sizeHint(self) -> QSize:
-        return QSize(256, 256)
+        return QSize(240, 240)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return True
@@ -72,65 +68,69 @@ class ScaledImageLabel(QLabel):
         return w
 
     def _rescale(self) -> None:
-        if self._pix is None:
-            return
-        side = max(16, min(self.width(), self.height()) - 4)
-        self.setPixmap(self._pix.scaled(side, side, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        if self._pix is not None:
+            self.setPixmap(self._pix.scaled(self.width(), self.height(), Qt.KeepAspectRatio,
+                                            Qt.SmoothTransformation))
+
+
+class _Thumb(QLabel):
+    def __init__(self, tip: str) -> None:
+        super().__init__()
+        self.setFixedSize(64, 64)
+        self.setAlignment(Qt.AlignCenter)
+        self.setStyleSheet("QLabel { background: #202020; }")
+        self.setToolTip(tip)
+
+    def show_image(self, img) -> None:
+        if img is None:
+            self.clear()
+        else:
+            self.setPixmap(to_pixmap(np.asarray(img)).scaled(60, 60, Qt.KeepAspectRatio,
+                                                             Qt.SmoothTransformation))
 
 
 class FaceView(QWidget):
-    """The decoded face of the current z-vector (see the module docstring).
-
-    Signals
-    -------
-    decoded(object) : the uint8 (H, W, 3) image after each decode (before sharpening).
-    """
-
-    decoded = Signal(object)
+    """The decoded face of the current z-vector (see the module docstring)."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.last_image: np.ndarray | None = None
-        self.last_vector: np.ndarray | None = None
-        self.decode_count = 0
-        self.last_decode_ms: float | None = None
+        self.model = state.model
         self.last_nearest_ms: float | None = None
 
         self.image = ScaledImageLabel(180)
-        self.image.setToolTip("The decoder's image of the current z-vector (click the scatter to move it)")
+        self.image.setToolTip("The decoder's image of the current z-vector (click or drag in the "
+                              "scatter to move it)")
         self.image.set_image(None, "no model loaded")
         self.title = QLabel("current z-vector")
         self.title.setAlignment(Qt.AlignCenter)
+        self.title.setWordWrap(True)
         self.title.setToolTip("Where the current z-vector comes from")
-        self.sharpen = LabeledSlider("Sharpen", 0.0, 7.0, 0.5, state.sharpen,
+        self.sharpen = LabeledSlider("Sharpen", 0.0, 7.0, 0.5, self.model.sharpen,
                                      tooltip="PIL sharpness factor applied to decoded faces "
                                              "(0 = off; the seeds used 3 to 7)", fmt="{:.1f}")
         self.radius_label = QLabel("–")
         self.radius_label.setToolTip("Radius |z| (L2 norm) of the current z-vector")
         self.maha_label = QLabel("–")
-        self.maha_label.setToolTip("Mahalanobis distance of the current z-vector from the mean of "
-                                   "the z-points (PCA basis): about sqrt(z_dim) for typical points")
-        self.nearest_thumb = QLabel()
-        self.nearest_thumb.setFixedSize(72, 72)
-        self.nearest_thumb.setAlignment(Qt.AlignCenter)
-        self.nearest_thumb.setStyleSheet("QLabel { background: #202020; }")
-        self.nearest_thumb.setToolTip("The training image whose z-point is nearest to the current "
-                                      "z-vector (Euclidean distance in z-space)")
+        self.maha_label.setToolTip(
+            "Mahalanobis distance from the mean of the z-points.\n"
+            "all dims: over every PCA axis (about √z_dim for typical points; it grows fast when a "
+            "vector leaves the thin directions of the cloud, e.g. after a click in a latent plane)\n"
+            "in plane: within the shown plane only (2 = on the 2σ confidence ellipse)")
+        self.nearest_thumb = _Thumb("The training image whose z-point is nearest to the current "
+                                    "z-vector (Euclidean distance in z-space)")
         self.nearest_label = QLabel("–")
         self.nearest_label.setWordWrap(True)
-        self.nearest_label.setToolTip(self.nearest_thumb.toolTip())
+        self.hover_thumb = _Thumb("The training image under the mouse in the scatter")
+        self.hover_label = QLabel("hover over the scatter")
+        self.hover_label.setWordWrap(True)
 
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Radius:", self.radius_label)
         form.addRow("Mahalanobis:", self.maha_label)
-        near = QWidget()
-        nl = QVBoxLayout(near)
-        nl.setContentsMargins(0, 0, 0, 0)
-        nl.addWidget(self.nearest_thumb)
-        nl.addWidget(self.nearest_label)
-        form.addRow("Nearest:", near)
+        form.addRow(self._pair(self.nearest_thumb, self.nearest_label, "Nearest"))
+        form.addRow(self._pair(self.hover_thumb, self.hover_label, "Hovered"))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -139,116 +139,108 @@ class FaceView(QWidget):
         lay.addWidget(self.sharpen)
         lay.addLayout(form)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DECODE_DELAY_MS)
-        self._timer.timeout.connect(self._update_now)
-
         self.sharpen.valueChanged.connect(self._on_sharpen_slider)
-        state.currentChanged.connect(self.schedule)
-        state.decoderChanged.connect(self.schedule)
-        state.analysisChanged.connect(self.schedule)
-        state.sharpenChanged.connect(self._on_sharpen_state)
-        state.workspaceChanged.connect(self.schedule)
-        state.planeChanged.connect(self._update_title)
-        self.schedule()
+        state.currentChanged.connect(lambda _c: self.refresh_measures())
+        state.analysisChanged.connect(lambda _a: self.refresh_measures())
+        state.planeChanged.connect(lambda _p: self.refresh_measures())
+        state.imageChanged.connect(lambda _i: self.show_image())
+        state.sharpenChanged.connect(self._on_sharpen_model)
+        state.decoderChanged.connect(lambda _d: self.show_image())
+        self.refresh_measures()
 
-    # ------------------------------------------------------------------------------ updates
-    def schedule(self) -> None:
-        """Request an update; several requests within the delay give one decode."""
-        if not self._timer.isActive():
-            self._timer.start()
+    @staticmethod
+    def _pair(thumb: QWidget, label: QWidget, title: str) -> QWidget:
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 2, 0, 0)
+        lay.setSpacing(1)
+        head = QLabel(f"<b>{title}</b>")
+        lay.addWidget(head)
+        row = QWidget()
+        from PySide6.QtWidgets import QHBoxLayout
 
+        rl = QHBoxLayout(row)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(thumb)
+        rl.addWidget(label, 1)
+        lay.addWidget(row)
+        return box
+
+    # ------------------------------------------------------------------ updates
     def _on_sharpen_slider(self, value: float) -> None:
-        self.state.set_sharpen(value)
+        self.model.set_sharpen(value)
 
-    def _on_sharpen_state(self) -> None:
-        self.sharpen.setValue(self.state.sharpen)
-        self._show_image()
+    def _on_sharpen_model(self, value: float) -> None:
+        self.sharpen.setValue(value)
+        self.show_image()
 
-    def _update_now(self) -> None:
-        st = self.state
-        v = st.current
-        if v is None:
-            self.image.set_image(None, "no z-points loaded")
-            for lab in (self.radius_label, self.maha_label, self.nearest_label):
-                lab.setText("–")
-            self.nearest_thumb.clear()
-            return
-        self._update_title()
-        self.radius_label.setText(fmt_num(st.radius()))
-        m = st.mahalanobis()
-        self.maha_label.setText(fmt_num(m) if m is not None else "(PCA not ready)")
-        self._update_nearest()
-        # decode
-        if st.decoder is None:
-            self.last_image = None
-            self.image.set_image(None, "no decoder (train a model or open a workspace)")
-            return
-        t0 = time.perf_counter()
-        try:
-            img = st.decoder.decode_one(v)
-        except Exception as exc:  # noqa: BLE001 -- shown, never a crash
-            log.exception("decode failed")
-            self.image.set_image(None, f"decode failed:\n{exc}")
-            st.errorOccurred.emit(f"Decoding the current z-vector failed: {exc}")
-            return
-        self.last_decode_ms = (time.perf_counter() - t0) * 1000
-        self.last_image = np.asarray(img)
-        self.last_vector = np.array(v, copy=True)
-        self.decode_count += 1
-        self._show_image()
-        self.decoded.emit(self.last_image)
-
-    def _update_title(self) -> None:
-        st = self.state
-        v = st.current
-        if v is None:
-            self.title.setText("current z-vector")
-        elif st.current_index is not None and st.dataset is not None \
-                and 0 <= st.current_index < len(st.dataset.filenames):
-            self.title.setText(f"data point #{st.current_index} ({st.dataset.filenames[st.current_index]})")
-        elif st.current_index is not None:
-            self.title.setText(f"data point #{st.current_index}")
-        else:
-            kind, i, j = st.plane
-            try:
-                c = st.plane_coords(v)
-            except Exception:  # noqa: BLE001 -- PCA not ready
-                self.title.setText("current z-vector")
-                return
-            axes = (f"z[{i}], z[{j}]" if kind == "latent" else f"PC{i + 1}, PC{j + 1}")
-            self.title.setText(f"({axes}) = ({c[0]:.2f}, {c[1]:.2f})")
-
-    def _show_image(self) -> None:
-        if self.last_image is None:
+    def show_image(self) -> None:
+        img = self.model.image
+        if img is None:
+            text = "no z-points loaded" if self.model.current is None else \
+                "no decoder (train a model or open a workspace)" if self.state.decoder is None else "decoding…"
+            self.image.set_image(None, text)
             return
         try:
-            img = apply_sharpen(self.last_image, self.state.sharpen)
-        except Exception as exc:  # noqa: BLE001
+            img = apply_sharpen(img, self.model.sharpen)
+        except InvalidInputError as exc:
             log.warning("sharpen failed: %s", exc)
-            img = self.last_image
         self.image.set_image(img)
 
+    def refresh_measures(self) -> None:
+        m = self.model
+        if m.current is None:
+            for lab in (self.radius_label, self.maha_label, self.nearest_label):
+                lab.setText("–")
+            self.nearest_thumb.show_image(None)
+            self.title.setText("current z-vector")
+            return
+        self._update_title()
+        self.radius_label.setText(fmt_num(m.radius()))
+        full, plane = m.mahalanobis(), m.mahalanobis_in_plane()
+        dims = f"all {m.n_pca} dims" if m.n_pca else "all dims"
+        self.maha_label.setText(f"{fmt_num(full)} ({dims})  ·  {fmt_num(plane)} (in plane)"
+                                if full is not None else f"(PCA not ready)  ·  {fmt_num(plane)} (in plane)")
+        self._update_nearest()
+
+    def _update_title(self) -> None:
+        m = self.model
+        cur = m.current
+        if cur.index is not None:
+            name = f" ({m.filenames[cur.index]})" if cur.index < len(m.filenames) else ""
+            self.title.setText(f"data point #{cur.index}{name}")
+            return
+        try:
+            c = m.plane_coords(cur.vector)
+        except InvalidInputError:  # PCA not ready
+            self.title.setText("current z-vector")
+            return
+        self.title.setText(f"({m.plane.label(0)}, {m.plane.label(1)}) = ({c[0]:.2f}, {c[1]:.2f})")
+
     def _update_nearest(self) -> None:
-        st = self.state
+        m = self.model
         t0 = time.perf_counter()
-        res = st.nearest_point()
+        res = m.nearest_point()
         self.last_nearest_ms = (time.perf_counter() - t0) * 1000
         if res is None:
-            self.nearest_label.setText("(index being built)" if st.z is not None else "–")
-            self.nearest_thumb.clear()
+            self.nearest_label.setText("(index being built)" if m.z is not None else "–")
+            self.nearest_thumb.show_image(None)
             return
         idx, dist = res
-        name = ""
-        if st.dataset is not None and idx < st.dataset.n:
-            name = Path(st.dataset.filenames[idx]).name
-            try:
-                self.nearest_thumb.setPixmap(to_pixmap(np.asarray(st.dataset.images[idx])).scaled(
-                    68, 68, Qt.KeepAspectRatio, Qt.SmoothTransformation))
-            except Exception as exc:  # noqa: BLE001 -- data folder gone
-                log.debug("thumbnail %d: %s", idx, exc)
-                self.nearest_thumb.clear()
-        else:
-            self.nearest_thumb.clear()
-        self.nearest_label.setText(f"#{idx} {name}\ndistance {dist:.2f}")
+        self.nearest_thumb.show_image(self.state.thumbnail(idx))
+        self.nearest_label.setText(f"#{idx} {self._name(idx)}\ndistance {dist:.2f}")
+
+    def _name(self, idx: int) -> str:
+        names = self.model.filenames
+        return Path(names[idx]).name if 0 <= idx < len(names) else ""
+
+    def show_hovered(self, index: int, x: float, y: float) -> None:
+        """The scatter's hover: coordinates and the nearest training image under the mouse."""
+        m = self.model
+        where = f"({m.plane.label(0)}, {m.plane.label(1)}) = ({x:.2f}, {y:.2f})"
+        if index < 0:
+            self.hover_thumb.show_image(None)
+            self.hover_label.setText(where)
+            return
+        self.hover_thumb.show_image(self.state.thumbnail(index))
+        self.hover_label.setText(f"{where}\n#{index} {self._name(index)}")

@@ -1,58 +1,64 @@
-"""Strip of decoded faces along the current path (``state.path_vectors(N)``).
+"""Strip of decoded faces along the current path (``model.path_vectors(N)``).
 
-The path is drawn in the scatter (Shift+drag, or clicks in path mode); every point of it is the
-current z-vector with its two plane coordinates replaced, so the strip shows what changes when
-only those two coordinates move. Updates are coalesced (~30 ms) and decoded as one batch.
+The path is drawn in the scatter (Shift+drag, or clicks in path mode) or runs along an attribute
+direction through the current vector; every image of the strip is the current vector with only the
+path's coordinates changed. The vectors are decoded in the background (latest request wins). Click a
+face to make its vector the current one; the strip exports as PNG + JSON (the JSON records the path:
+its plane and points, or the attribute and its range).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
+from ..errors import InvalidInputError
+from ..explore.paths import DirectionPath, attribute_direction_span
 from .face_view import apply_sharpen
 from .state import AppState
 from .widgets import to_pixmap
 
 log = logging.getLogger(__name__)
 
-STRIP_DELAY_MS = 30
 THUMB = 76
+HINT = "Shift+drag in the scatter (or use path mode) to draw a path"
 
 
 class PathStrip(QWidget):
-    """N decoded images along the path.
+    """N decoded images along the path (see the module docstring).
 
     Signals
     -------
-    decoded(object) : uint8 (N, H, W, 3) images after each decode (before sharpening).
+    decoded(images) : uint8 (N, H, W, 3) images after each decode (before sharpening)
     """
 
     decoded = Signal(object)
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.model = state.model
+        self.controller = controller
         self.images: np.ndarray | None = None
         self.vectors: np.ndarray | None = None
         self.last_decode_ms: float | None = None
+        self._token = 0
 
         self.n_spin = QSpinBox()
         self.n_spin.setRange(2, 40)
         self.n_spin.setValue(10)
         self.n_spin.setToolTip("Number of images decoded along the path (equally spaced by length)")
-        self.info = QLabel("Shift+drag in the scatter (or use path mode) to draw a path")
-        self.info.setToolTip("The path lies in the scatter's plane; all other coordinates of the "
-                             "current z-vector are kept")
+        self.info = QLabel(HINT)
+        self.info.setToolTip("The path lies in the scatter's plane (all other coordinates of the "
+                             "current z-vector are kept) or runs along an attribute direction")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Remove the path")
         self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Save the strip as PNG with a JSON sidecar of its z-vectors")
+        self.export_button.setToolTip("Save the strip as PNG with a JSON sidecar of its z-vectors and path")
         self.export_button.setEnabled(False)
         self.attr_combo = QComboBox()
         self.attr_combo.setToolTip("Attribute whose mean-difference direction the path follows")
@@ -60,7 +66,6 @@ class PathStrip(QWidget):
         self.attr_button = QPushButton("Along attribute")
         self.attr_button.setToolTip("Path through the current z-vector along the chosen attribute's "
                                     "direction (mean of positives − mean of negatives), ±2 σ of the data")
-        self._refresh_attributes()
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -77,151 +82,144 @@ class PathStrip(QWidget):
         self._row_layout.setContentsMargins(2, 2, 2, 2)
         self._row_layout.setSpacing(3)
         self._row_layout.addStretch(1)
-        self._labels: list[QLabel] = []
+        self.buttons: list[QToolButton] = []
         scroll = QScrollArea()
         scroll.setWidget(self._row)
         scroll.setWidgetResizable(True)
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setMinimumHeight(THUMB + 26)
-        scroll.setToolTip("Decoded faces along the path, from its start (left) to its end (right)")
-
+        scroll.setToolTip("Decoded faces along the path, from its start (left) to its end (right); "
+                          "click one to make it the current z-vector")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 2)
         lay.addLayout(top)
         lay.addWidget(scroll)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(STRIP_DELAY_MS)
-        self._timer.timeout.connect(self._update_now)
-        self.n_spin.valueChanged.connect(self.schedule)
-        self.clear_button.clicked.connect(lambda: self.state.set_path(None))
+        self.n_spin.valueChanged.connect(lambda _n: self.refresh())
+        self.clear_button.clicked.connect(lambda: self.model.set_path(None))
         self.attr_button.clicked.connect(self._on_attribute_path)
-        for sig in ("latentsChanged", "workspaceChanged"):
-            if hasattr(state, sig):
-                getattr(state, sig).connect(self._refresh_attributes)
         self.export_button.clicked.connect(self.export_dialog)
-        state.pathChanged.connect(self.schedule)
-        state.decoderChanged.connect(self.schedule)
-        state.sharpenChanged.connect(self._show)
-        state.currentChanged.connect(self._on_current)
+        state.dataChanged.connect(lambda _m: self._refresh_attributes())
+        state.pathChanged.connect(lambda _p: self.refresh())
+        state.decoderChanged.connect(lambda _d: self.refresh())
+        state.sharpenChanged.connect(lambda _s: self._show())
+        state.currentChanged.connect(lambda _c: self.refresh() if self.model.path is not None else None)
+        controller.decoding.decoded.connect(self._on_decoded)
+        self._refresh_attributes()
 
-    def schedule(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
-
+    # ------------------------------------------------------------------ the path
     def _refresh_attributes(self) -> None:
-        names = list(self.state.attribute_names or [])
+        names = list(self.model.attribute_names)
         self.attr_combo.clear()
         self.attr_combo.addItems(names)
         self.attr_combo.setEnabled(bool(names))
         self.attr_button.setEnabled(bool(names))
 
     def _on_attribute_path(self) -> None:
+        m = self.model
         name = self.attr_combo.currentText()
         try:
-            self.state.set_attribute_path(name)
-        except Exception as exc:  # noqa: BLE001 -- shown, never a crash
+            unit, half = attribute_direction_span(m.z, m.attributes[:, m.attribute_names.index(name)])
+            m.set_direction_path(name, unit, -half, half)
+        except (InvalidInputError, ValueError) as exc:
             self.info.setText(f"attribute path: {exc}")
 
-    def _on_current(self) -> None:
-        if self.state.has_path():
-            self.schedule()
-
-    def _update_now(self) -> None:
-        st = self.state
-        if not st.has_path() or st.current is None:
+    def refresh(self) -> None:
+        """Decode the vectors along the path (in the background; the newest request wins)."""
+        m = self.model
+        self._token += 1  # whatever is still being decoded is for an older path
+        if m.path is None or m.current is None:
             self.images, self.vectors = None, None
             self._set_thumbs([])
-            self.info.setText("Shift+drag in the scatter (or use path mode) to draw a path")
+            self.info.setText(HINT)
             self.export_button.setEnabled(False)
             return
-        n = int(self.n_spin.value())
-        try:
-            vectors = st.path_vectors(n)
-        except Exception as exc:  # noqa: BLE001
-            self.info.setText(f"path: {exc}")
+        vectors = m.path_vectors(int(self.n_spin.value()))
+        if not len(vectors):
+            self.info.setText("path: waiting for the PCA of the z-points")
             return
-        self.vectors = vectors
-        if st.decoder is None:
-            self.images = None
+        if self.state.decoder is None:
+            self.images, self.vectors = None, vectors
             self._set_thumbs([])
             self.info.setText("no decoder: open a workspace with a trained model")
             return
-        t0 = time.perf_counter()
-        try:
-            self.images = np.asarray(st.decoder.decode(vectors))
-        except Exception as exc:  # noqa: BLE001 -- shown, never a crash
-            log.exception("path decode failed")
-            self.info.setText(f"decode failed: {exc}")
+        self.controller.decode_path(vectors, (self._token, vectors))
+
+    def _on_decoded(self, slot: str, token, images, ms: float) -> None:
+        if slot != "path" or token[0] != self._token:
             return
-        self.last_decode_ms = (time.perf_counter() - t0) * 1000
-        if st.attribute_path is not None:
-            name, ends, _ = st.attribute_path
-            self.info.setText(f"{n} images along '{name}' from {ends[0]:+.2f} to {ends[1]:+.2f} "
-                              "(less → more)")
-        else:
-            p = st.path_points
-            length = float(np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1))) if len(p) > 1 else 0.0
-            self.info.setText(f"{n} images along a path of length {length:.2f} in "
-                              f"{st.plane_axis_label(0)} / {st.plane_axis_label(1)}")
+        self.vectors, self.images, self.last_decode_ms = token[1], np.asarray(images), ms
+        self.info.setText(self._describe())
         self.export_button.setEnabled(True)
         self._show()
         self.decoded.emit(self.images)
 
+    def _describe(self) -> str:
+        path, n = self.model.path, len(self.vectors)
+        if isinstance(path, DirectionPath):
+            return f"{n} images along '{path.name}' from {path.lo:+.2f} to {path.hi:+.2f} (less → more)"
+        p = path.points
+        length = float(np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1))) if len(p) > 1 else 0.0
+        return f"{n} images along a path of length {length:.2f} in {path.plane.label(0)} / {path.plane.label(1)}"
+
+    # ------------------------------------------------------------------ thumbnails
     def _show(self) -> None:
-        if self.images is None:
-            return
-        imgs = [apply_sharpen(im, self.state.sharpen) for im in self.images]
-        self._set_thumbs(imgs)
+        if self.images is not None:
+            self._set_thumbs([apply_sharpen(im, self.model.sharpen) for im in self.images])
 
     def _set_thumbs(self, imgs: list[np.ndarray]) -> None:
-        while len(self._labels) < len(imgs):
-            lab = QLabel()
-            lab.setFixedSize(THUMB, THUMB)
-            lab.setAlignment(Qt.AlignCenter)
-            lab.setStyleSheet("QLabel { background: #202020; }")
-            self._row_layout.insertWidget(len(self._labels), lab)
-            self._labels.append(lab)
-        for k, lab in enumerate(self._labels):
+        while len(self.buttons) < len(imgs):
+            b = QToolButton()
+            b.setFixedSize(THUMB, THUMB)
+            b.setIconSize(b.size() * 0.95)
+            b.setAutoRaise(True)
+            k = len(self.buttons)
+            b.clicked.connect(lambda _checked=False, k=k: self.pick(k))
+            self._row_layout.insertWidget(k, b)
+            self.buttons.append(b)
+        for k, b in enumerate(self.buttons):
             if k < len(imgs):
-                lab.setPixmap(to_pixmap(imgs[k]).scaled(THUMB - 2, THUMB - 2, Qt.KeepAspectRatio,
-                                                        Qt.SmoothTransformation))
-                lab.setToolTip(f"path point {k + 1} of {len(imgs)}")
-                lab.show()
-            else:
-                lab.hide()
+                from PySide6.QtGui import QIcon
 
+                b.setIcon(QIcon(to_pixmap(imgs[k])))
+                b.setToolTip(f"path point {k + 1} of {len(imgs)} — click: make it the current z-vector")
+                b.show()
+            else:
+                b.hide()
+
+    def pick(self, k: int) -> None:
+        """Make the vector of strip image ``k`` the current one (the path is kept)."""
+        if self.vectors is None or not 0 <= k < len(self.vectors):
+            return
+        path = self.model.path
+        self.model.set_current(self.vectors[k])
+        if isinstance(path, DirectionPath):  # re-centre: the strip stays where it was
+            t = np.linspace(path.lo, path.hi, len(self.vectors))[k]
+            self.model.set_path(DirectionPath(path.name, path.unit, path.lo - t, path.hi - t))
+
+    # ------------------------------------------------------------------ export
     def export_dialog(self) -> None:
-        """Ask for a file name and write the strip (PNG + JSON sidecar)."""
+        """Ask for a file name (in the workspace's results/) and write the strip."""
+        from .export import ask_save_path
+
         if self.images is None or self.vectors is None:
             return
-        st = self.state
-        try:
-            from .export import ask_save_path, export_path_strip
-        except ImportError as exc:
-            st.errorOccurred.emit(f"export not available: {exc}")
-            return
-        path = ask_save_path(self, "Export path strip", "export", "PNG image (*.png)", "path_strip.png")
+        path = ask_save_path(self, "Export path strip", "export", "PNG image (*.png)",
+                             "path_strip.png", workspace=self.state.workspace)
         if path is None:
             return
         try:
-            self.export(path)
-        except Exception as exc:  # noqa: BLE001
-            st.errorOccurred.emit(f"Export of the path strip failed: {exc}")
+            png, _json = self.export(path)
+            self.state.notice.emit(f"Path strip saved: {png}")
+        except (InvalidInputError, OSError) as exc:
+            self.state.errorOccurred.emit(f"Export of the path strip failed: {exc}")
 
     def export(self, path):
-        """Write the strip to ``path`` (PNG + JSON sidecar); returns (png, json).
-
-        The sidecar records the decoder's weights fingerprint (as the generator's grid export
-        does), so :func:`latentexplorer.render.images.redecode_sidecar` accepts it with the same
-        decoder."""
-        from ..errors import InvalidInputError
+        """Write the strip to ``path`` (PNG + JSON sidecar recording the path); returns (png, json)."""
         from .export import export_path_strip
 
-        if self.images is None or self.vectors is None:
+        if self.images is None or self.vectors is None or self.model.path is None:
             raise InvalidInputError("no path strip to export (draw a path first)")
-        st = self.state
         return export_path_strip(path, self.vectors, self.images,
-                                 fingerprint=st.decoder_fingerprint(), plane=st.plane,
-                                 points=st.path_points, sharpen=st.sharpen)
+                                 fingerprint=self.state.decoder_fingerprint,
+                                 path_spec=self.model.path.to_dict(), sharpen=self.model.sharpen)

@@ -88,3 +88,16 @@ class Settings:
         self._qs.setValue(f"folders/{kind}", str(folder))
         self._qs.setValue("folders/default", str(folder))
         self._qs.sync()
+
+    # --- recent workspaces -------------------------------------------------------------------------
+    def recent_workspaces(self, limit: int = 8) -> list[str]:
+        """Workspace folders opened lately, newest first (folders that are gone are left out)."""
+        value = self._qs.value("recent/workspaces") or []
+        items = [value] if isinstance(value, str) else list(value)
+        return [p for p in items if Path(str(p)).is_dir()][:limit]
+
+    def remember_workspace(self, path: str | os.PathLike) -> None:
+        p = str(Path(path).resolve())
+        items = [p] + [q for q in self.recent_workspaces(20) if q != p]
+        self._qs.setValue("recent/workspaces", items[:20])
+        self._qs.sync()

@@ -89,7 +89,8 @@ class LabeledSlider(QWidget):
         blocked = self.slider.blockSignals(True)
         self.slider.setValue(k)
         self.slider.blockSignals(blocked)
-        self.value_label.setText(self._fmt.format(self.value()))
+        # a value beyond the range pins the handle at the end; the label still tells the truth
+        self.value_label.setText(self._fmt.format(float(value)))
 
     def _moved(self, _k: int) -> None:
         v = self.value()

@@ -2,12 +2,13 @@
 
 A task is a plain function ``fn(params, reporter) -> result`` that knows nothing about Qt: it
 reads an immutable copy of its parameters and reports through a
-:class:`latentexplorer.progress.ProgressReporter` (``update(done, total, message)``,
+:class:`latentexplorer.progress.ProgressReporter` (``update(done, total, message, metrics)``,
 ``raise_if_cancelled()``) exactly like the CLI does.
 
 :class:`TaskWorker` is the handle the GUI holds. Its public signals
 
 * ``progress(int done, int total, str message)`` (rate-limited to ~20 per second),
+* ``metrics(dict)`` -- the structured numbers of an update (a batch's losses, an epoch's row),
 * ``result(object)`` -- the return value of ``fn``,
 * ``error(str)`` -- a user-readable message (the traceback goes to the log),
 * ``cancelled()`` -- the task stopped because :meth:`TaskWorker.cancel` was called,
@@ -18,6 +19,11 @@ functions as well as to widget methods. (PySide6 calls a lambda connected to a s
 object living in another thread *in that thread*; so the code that runs in the ``QThread`` is
 a private ``_Job`` object moved to the thread, and the ``TaskWorker`` relays its queued
 signals.) The worker never touches widgets.
+
+Each task gets a fresh ``QThread``, not a pooled thread (superqt's ``FunctionWorker`` on a
+``QThreadPool`` was tried and measured to crash): TensorFlow's pybind11 layer caches a Python
+thread state per thread, and a pooled thread reused after shiboken deleted its thread state
+segfaults in ``gil_scoped_acquire`` on the next TensorFlow call.
 
 :class:`TaskRunner` manages named jobs: starting a job of a name that is already running
 cancels the old one first (Orange's ``ConcurrentWidgetMixin`` idea), so there is never more
@@ -130,28 +136,28 @@ def freeze_params(params: Any) -> Any:
 
 
 class _SignalReporter(ProgressReporter):
-    """Reporter whose updates are forwarded to a Qt signal, at most every ``interval`` seconds
-    (the first and the final update always pass)."""
+    """Reporter whose updates are forwarded to a Qt signal, at most every ``interval`` seconds;
+    the final update and updates whose metrics name an ``"event"`` (the end of an epoch) always
+    pass."""
 
-    def __init__(self, emit: Callable[[int, int, str], None], cancel_event: threading.Event,
-                 interval: float = 0.05) -> None:
+    def __init__(self, emit: Callable, cancel_event: threading.Event, interval: float = 0.05) -> None:
         super().__init__(on_update=None, cancel_event=cancel_event)
         self._emit = emit
         self._interval = interval
         self._last = 0.0
 
-    def update(self, done: int, total: int, message: str = "") -> None:
+    def update(self, done: int, total: int, message: str = "", metrics: dict | None = None) -> None:
         now = time.monotonic()
-        final = total > 0 and done >= total
-        if final or now - self._last >= self._interval:
+        event = bool(metrics) and "event" in metrics
+        if event or (total > 0 and done >= total) or now - self._last >= self._interval:
             self._last = now
-            self._emit(int(done), int(total), str(message))
+            self._emit(int(done), int(total), str(message), metrics)
 
 
 class _Job(QObject):
     """The part that runs in the QThread. Private: connect to the TaskWorker's signals."""
 
-    progress = Signal(int, int, str)
+    progress = Signal(int, int, str, object)
     result = Signal(object)
     error = Signal(str)
     cancelled = Signal()
@@ -204,6 +210,7 @@ class TaskWorker(QObject):
     """
 
     progress = Signal(int, int, str)
+    metrics = Signal(object)
     result = Signal(object)
     error = Signal(str)
     cancelled = Signal()
@@ -282,10 +289,12 @@ class TaskWorker(QObject):
         return self.is_finished
 
     # -- relays (GUI thread) ----------------------------------------------------------------
-    @Slot(int, int, str)
-    def _on_progress(self, done: int, total: int, message: str) -> None:
+    @Slot(int, int, str, object)
+    def _on_progress(self, done: int, total: int, message: str, metrics) -> None:
         if not self.is_finished:
             self.progress.emit(done, total, message)
+            if metrics:
+                self.metrics.emit(metrics)
 
     @Slot(object)
     def _on_result(self, value: Any) -> None:

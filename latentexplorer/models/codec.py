@@ -1,4 +1,5 @@
-"""Decoding z-vectors into uint8 images (and encoding images back), fast enough for the GUI.
+"""The one decoder and the one encoder wrapper: z-vectors into uint8 images and images back into
+z-vectors, fast enough for the GUI and used by every command.
 
 ``keras.Model.predict`` builds a dataset, a data adapter and a step loop on every call: fine for a
 large batch, ~100× too slow for one vector under the mouse. :class:`Decoder` instead calls the
@@ -145,9 +146,10 @@ class Decoder:
 
 
 class Encoder:
-    """Wrap a Keras encoder (image → z, or → [mu, logvar] for a VAE; :meth:`encode` gives z / mu).
+    """Wrap a Keras encoder (image → z, or → [mu, logvar] for a VAE).
 
-    Images are uint8 ``(n, H, W, 3)`` (scaled to [0, 1] inside the graph) or float in [0, 1].
+    :meth:`encode` gives z (VAE: mu); :meth:`encode_all` also the VAE's logvar. Images are uint8
+    ``(n, H, W, 3)`` (scaled to [0, 1] inside the graph) or float in [0, 1].
     """
 
     def __init__(self, keras_encoder, *, batch_size: int = 256, warmup: bool = True) -> None:
@@ -168,7 +170,7 @@ class Encoder:
 
         def forward(x):
             y = model(x, training=False)
-            return y[0] if vae else y
+            return (y[0], y[1]) if vae else (y, y)
 
         def forward_uint8(images):
             return forward(tf.cast(images, tf.float32) / 255.0)
@@ -181,7 +183,12 @@ class Encoder:
 
     def encode(self, images, progress=None) -> np.ndarray:
         """Images ``(n, H, W, C)`` → z ``(n, z_dim)`` float32 (VAE: mu)."""
-        arr = np.asarray(images)
+        return self.encode_all(images, progress)["z"]
+
+    def encode_all(self, images, progress=None) -> dict:
+        """Images ``(n, H, W, C)`` (an array or a uint8 memmap, read in chunks) → ``{"z"}``; for a
+        VAE also ``{"mu" (= z), "logvar"}``, each (n, z_dim) float32."""
+        arr = images if isinstance(images, np.memmap) else np.asarray(images)
         if arr.ndim == 3:
             arr = arr[None]
         if arr.ndim != 4 or tuple(arr.shape[1:]) != self.image_shape:
@@ -190,17 +197,22 @@ class Encoder:
         if arr.dtype == np.uint8:
             fn = self._from_uint8
         else:
-            arr = arr.astype(np.float32)
+            arr = np.asarray(arr, dtype=np.float32)
             fn = self._from_float
         n = arr.shape[0]
+        vae = self.kind == "vae"
         out = np.empty((n, self.z_dim), np.float32)
+        logvar = np.empty((n, self.z_dim), np.float32) if vae else None
         for start in range(0, n, self.batch_size):
             if progress is not None:
                 progress.raise_if_cancelled()
             stop = min(n, start + self.batch_size)
-            out[start:stop] = fn(np.ascontiguousarray(arr[start:stop])).numpy()
+            z, lv = fn(np.ascontiguousarray(arr[start:stop]))
+            out[start:stop] = z.numpy()
+            if vae:
+                logvar[start:stop] = lv.numpy()
             if progress is not None:
                 progress.update(stop, n, f"encoded {stop}/{n}")
-        return out
+        return {"z": out, "mu": out, "logvar": logvar} if vae else {"z": out}
 
     __call__ = encode

@@ -92,7 +92,10 @@ class TrainingCallback(keras.callbacks.Callback):
                                 " (learning rate too high?)")
             self.model.stop_training = True
         if self.progress is not None:
-            self.progress.update(batch + 1, steps, f"epoch {self.epoch}/{self.epochs} loss={loss:.1f}")
+            metrics = {"epoch": self.epoch, "batch": batch + 1, "steps": steps,
+                       **{k: float(logs[k]) for k in LOSS_KEYS if k in logs}}
+            self.progress.update(batch + 1, steps, f"epoch {self.epoch}/{self.epochs} loss={loss:.1f}",
+                                 metrics)
             if self.progress.cancelled:
                 self.cancelled = True
                 self.model.stop_training = True

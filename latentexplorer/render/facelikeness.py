@@ -148,7 +148,7 @@ class FaceLikenessScorer:
     def __init__(self, decoder, encoder, z_data, train_images, *, n_train: int = 2000,
                  n_reference: int = 200, mu=None, half_width=None, k: float = 3.0, seed: int = 0,
                  max_side: int = 48) -> None:
-        from .decode import Decoder, Encoder
+        from ..models.codec import Decoder, Encoder
 
         self.decoder = decoder if isinstance(decoder, Decoder) else Decoder(decoder)
         self.encoder = encoder if isinstance(encoder, Encoder) else Encoder(encoder)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 from ..errors import InvalidInputError
 from ..fileio import atomic_files, json_text
 from ..inputs import read_json
-from ..schemas import GRID_FORMAT, MAX_SHARPEN, GridSidecar
+from ..schemas import GRID_FORMAT, MAX_SHARPEN, GridSidecar, parse
 
 __all__ = ["sharpen", "make_grid", "grid_shape", "save_grid", "load_sidecar", "redecode_sidecar",
            "render_sidecar_grid", "weights_fingerprint", "GridRecord", "SIDECAR_FORMAT"]
@@ -246,8 +247,6 @@ def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, sett
         raise InvalidInputError(f"save_grid: {arr.shape[0]} images but z has shape {np.shape(z)}")
     if not np.all(np.isfinite(zz)):
         raise InvalidInputError("save_grid: z contains NaN or infinite values")
-    if not isinstance(fingerprint, str) or not fingerprint:
-        raise InvalidInputError("save_grid: a decoder fingerprint (non-empty string) is required")
     rows, cols = grid_shape(arr.shape[0], rows, cols)
     factor = _check_factor(sharpen)
     img = make_grid(_post_process(arr, factor), rows, cols, labels=labels, pad=pad, scale=scale)
@@ -273,6 +272,8 @@ def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, sett
             raise InvalidInputError(f"save_grid: extra entry {key!r} would overwrite a sidecar field")
         record[key] = value
     sidecar = _sidecar_path(path_png)
+    # what is written must read back: the sidecar passes the reader's schema before anything is written
+    parse(GridSidecar, json.loads(json_text(record)), f"{sidecar} (to be written)")
     # PNG and sidecar are one unit: both are staged, then committed together (a crash at any
     # point leaves the old pair or the new pair, never one of each)
     with contextlib.nullcontext((path_png, sidecar)) if staged else \
@@ -310,7 +311,7 @@ def redecode_sidecar(json_path: str | Path, decoder, fingerprint: str) -> np.nda
         raise InvalidInputError(
             f"{json_path}: grid was made with decoder {rec.fingerprint}, but this decoder is "
             f"{fingerprint}; open the workspace/model that produced it")
-    from .decode import Decoder
+    from ..models.codec import Decoder
 
     dec = decoder if isinstance(decoder, Decoder) else Decoder(decoder)
     if dec.z_dim != rec.z_dim:

@@ -40,25 +40,42 @@ def test_export_grid_png_and_json(tmp_path):
 
 
 def test_export_grid_adds_suffix_and_checks_counts(tmp_path):
-    png, _ = export.export_grid(tmp_path / "noext", _z(2), _images(2), generator="g", fingerprint="f")
+    png, _ = export.export_grid(tmp_path / "noext", _z(2), _images(2), generator="g", fingerprint="f00d")
     assert png.name == "noext.png" and png.is_file()
     with pytest.raises(InvalidInputError):
-        export.export_grid(tmp_path / "bad.png", _z(3), _images(2), generator="g", fingerprint="f")
+        export.export_grid(tmp_path / "bad.png", _z(3), _images(2), generator="g", fingerprint="f00d")
     assert not (tmp_path / "bad.png").exists()
 
 
-def test_export_path_strip(tmp_path):
+def test_export_path_strip_records_a_plane_path(tmp_path):
     z, imgs = _z(7), _images(7)
-    pts = np.array([[0.0, 0.0], [1.0, 2.0]])
-    png, sidecar = export.export_path_strip(tmp_path / "strip.png", z, imgs, fingerprint="fp",
-                                            plane=("latent", 1, 3), points=pts, sharpen=0)
+    spec = {"kind": "plane", "plane": ["latent", 1, 3], "points": [[0.0, 0.0], [1.0, 2.0]]}
+    png, sidecar = export.export_path_strip(tmp_path / "strip.png", z, imgs, fingerprint="f00d",
+                                            path_spec=spec, sharpen=0)
     with Image.open(png) as im:
         assert im.size == (7 * 16 + 8 * 2, 16 + 2 * 2)  # one row
     data = json.loads(sidecar.read_text())
     assert data["generator"] == "path" and data["rows"] == 1 and data["cols"] == 7
-    assert data["path"]["plane"] == ["latent", 1, 3]
-    assert data["path"]["points"] == pts.tolist()
+    assert data["fingerprint"] == "f00d"
+    assert data["path"] == spec
     np.testing.assert_array_equal(np.asarray(data["z"], np.float32), z)
+
+
+def test_export_path_strip_records_a_direction_path(tmp_path):
+    from latentexplorer.explore import DirectionPath
+    from latentexplorer.explore.paths import path_from_dict
+    from latentexplorer.render.images import load_sidecar
+
+    path = DirectionPath.of("smile", np.arange(5.0), -1.5, 2.0)
+    _, sidecar = export.export_path_strip(tmp_path / "strip", _z(4), _images(4),
+                                          fingerprint="abcd1234", path_spec=path.to_dict(),
+                                          sharpen=2.0)
+    rec = load_sidecar(sidecar)
+    assert rec.generator == "path" and rec.n == 4
+    back = path_from_dict(rec.extra["path"])  # what File > Open grid or strip restores
+    assert back.name == "smile" and (back.lo, back.hi) == (-1.5, 2.0)
+    np.testing.assert_allclose(back.unit, path.unit)
+    assert json.loads(sidecar.read_text())["sharpen"] == 2.0
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv"])
@@ -140,3 +157,67 @@ def test_save_dialog_starts_in_and_remembers_last_folder(tmp_path, monkeypatch, 
 def test_save_dialog_cancel(monkeypatch, isolated_settings):
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a: ("", ""))
     assert export.ask_save_path(None, "Export", "grids", export.IMAGE_FILTER) is None
+
+
+def test_save_dialog_starts_in_the_workspaces_results(tmp_path, monkeypatch, isolated_settings,
+                                                      tiny_workspace_copy):
+    from latentexplorer.workspace import Workspace
+
+    ws = Workspace.open(tiny_workspace_copy)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    Settings().remember_folder(other / "x.png", "grids")  # the workspace wins over the last folder
+    calls = []
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
+                        lambda parent, title, start, filt: calls.append(start) or ("", ""))
+    assert export.ask_save_path(None, "Export", "grids", export.IMAGE_FILTER, "grid.png",
+                                workspace=ws) is None
+    assert calls == [str(tiny_workspace_copy / "results" / "grid.png")]
+    assert (tiny_workspace_copy / "results").is_dir()
+
+
+def test_export_plot_dialog(qtbot, tmp_path, monkeypatch, isolated_settings):
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(300, 200)
+    w.plot([0, 1], [1, 0])
+    ws = type("WS", (), {"results_dir": tmp_path})()
+    calls = []
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
+                        lambda parent, title, start, filt: calls.append(start) or
+                        (str(tmp_path / "plot"), "SVG vector graphics (*.svg)"))
+    out = export.export_plot_dialog(None, w, "radius", workspace=ws)
+    assert out == tmp_path / "plot.svg" and "<svg" in out.read_text()  # the chosen filter's suffix
+    assert calls == [str(tmp_path / "radius.png")]
+
+
+def test_plot_context_menu_exports_and_confirms(qtbot, tmp_path, monkeypatch, isolated_settings):
+    from PySide6.QtWidgets import QMessageBox
+
+    from latentexplorer.gui.state import AppState
+
+    state = AppState()
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(300, 200)
+    w.plot([0, 1, 2], [1, 0, 2])
+    actions = {a.text(): a for a in export.add_export_actions(w, "curve", w, state=state)}
+    assert set(actions) == {"Export as PNG…", "Export as SVG…"}
+    assert all(a in w.getPlotItem().getViewBox().menu.actions() for a in actions.values())
+    target = tmp_path / "curve.png"
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
+                        lambda *a: (str(target), export.IMAGE_FILTER))
+    with qtbot.waitSignal(state.notice, timeout=2000) as blocker:
+        actions["Export as PNG…"].trigger()
+    assert blocker.args == [f"Plot saved: {target}"]
+    with Image.open(target) as im:
+        assert im.format == "PNG"
+    # a failing export ends in a dialog, not in an exception
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
+        lambda parent, title, text, *a, **k: shown.append(text) or QMessageBox.Ok))
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
+                        lambda *a: (str(tmp_path / "curve.gif"), export.IMAGE_FILTER))
+    with qtbot.assertNotEmitted(state.notice):
+        actions["Export as PNG…"].trigger()
+    assert shown and "unknown plot format" in shown[-1]

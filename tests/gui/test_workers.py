@@ -61,6 +61,35 @@ def test_result_progress_and_finished_arrive_in_gui_thread(qtbot):
     assert not runner.is_running("sum")
 
 
+def _metrics_task(params, reporter):
+    n = params["n"]
+    for i in range(n):  # fast batch updates: the worker may thin them out, never the last
+        reporter.update(i + 1, n, f"batch {i + 1}", {"batch": i + 1, "loss": float(i)})
+    reporter.update(0, 1, "validation")  # no metrics: no metrics signal
+    for e in range(1, 4):  # events are never dropped
+        reporter.update(e, 3, f"epoch {e}", {"event": "epoch", "row": {"epoch": e}})
+    return "done"
+
+
+def test_structured_metrics_arrive_in_the_gui_thread(qtbot):
+    runner = TaskRunner()
+    w = runner.start("metrics", _metrics_task, {"n": 500})
+    seen, progress, threads = [], [], set()
+    w.metrics.connect(lambda m: (seen.append(dict(m)),
+                                 threads.add(threading.current_thread() is threading.main_thread())))
+    w.progress.connect(lambda d, t, m: progress.append(m))
+    with qtbot.waitSignal(w.finished, timeout=10_000):
+        pass
+    assert threads == {True}
+    events = [m for m in seen if m.get("event") == "epoch"]
+    assert [m["row"]["epoch"] for m in events] == [1, 2, 3]  # every one, in order
+    batches = [m for m in seen if "batch" in m]
+    assert batches and batches[-1] == {"batch": 500, "loss": 499.0}  # the final one is kept
+    assert [m["batch"] for m in batches] == sorted(m["batch"] for m in batches)
+    assert len(seen) == len(batches) + 3  # the update without metrics sent none
+    assert len(progress) >= len(seen)  # each metrics signal comes with its progress update
+
+
 def test_cancel_is_cooperative_and_emits_cancelled_not_result(qtbot):
     runner = TaskRunner()
     w = runner.start("wait", _waiting_task)

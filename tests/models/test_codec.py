@@ -7,7 +7,7 @@ import pytest
 
 from latentexplorer.errors import Cancelled, InvalidInputError
 from latentexplorer.progress import ProgressReporter
-from latentexplorer.render.decode import Decoder, Encoder, to_uint8
+from latentexplorer.models.codec import Decoder, Encoder, to_uint8
 
 SIZE, Z_DIM = 16, 8  # the tiny models of conftest.py
 

@@ -12,18 +12,35 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 pytest.importorskip("pytestqt")
 
 from PIL import Image  # noqa: E402
 
 from latentexplorer.errors import InvalidInputError  # noqa: E402
+from latentexplorer.explore import Plane  # noqa: E402
 from latentexplorer.gui.main_window import MainWindow  # noqa: E402
 from latentexplorer.gui.workers import TaskRunner  # noqa: E402
 from latentexplorer.progress import ProgressReporter  # noqa: E402
 from latentexplorer.workspace import Workspace  # noqa: E402
 
 CANCEL_LIMIT_S = 1.5  # "about a second", with slack for 2 busy cores
+
+
+def _action(win, text: str) -> QAction:
+    (act,) = [a for a in win.findChildren(QAction) if a.text().replace("&", "") == text]
+    return act
+
+
+def _open(win, monkeypatch, folder) -> None:
+    """File > Open workspace…, the dialog answering ``folder``."""
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(folder)))
+    win.act_open.trigger()
 
 
 @pytest.fixture
@@ -67,47 +84,54 @@ def test_worker_exceptions_show_an_error_and_the_app_stays_usable(window, qtbot,
         pass
     assert blocker.args == [42]
     z = np.random.default_rng(0).normal(size=(300, 5)).astype(np.float32)
-    window.state.set_latents(z)
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
-    window.state.set_plane("latent", 2, 4)
-    assert window.state.plane == ("latent", 2, 4)
+    m = window.model
+    m.set_data(z)
+    window.controller.start_analysis()
+    qtbot.waitUntil(lambda: not window.runner.busy and m.analysis is not None, timeout=20_000)
+    m.set_plane(("latent", 2, 4))
+    assert m.plane == Plane("latent", 2, 4)
+    _action(window, "PCA plane").trigger()
+    assert m.plane == Plane("pca", 0, 1)
     assert window.isVisible() and len(dialogs) == len(cases)
 
 
 def test_bad_gui_values_are_refused_with_a_message(window, qtbot, dialogs):
     z = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
-    window.state.set_latents(z)
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
-    st = window.state
-    for call, match in [(lambda: st.set_plane("latent", 1, 1), "differ"),
-                        (lambda: st.set_plane("latent", 0, 9), "0..3"),
-                        (lambda: st.set_plane("latent", -1, 2), r"0..3|>= 0"),
+    st = window.model
+    st.set_data(z)  # the PCA is not computed yet
+    for call, match in [(lambda: st.set_plane(("latent", 1, 1)), "differ"),
+                        (lambda: st.set_plane(("latent", 0, 9)), "0..3"),
+                        (lambda: st.set_plane(("latent", -1, 2)), r"0..3|>= 0"),
+                        (lambda: st.set_plane(("pca", 0, 1)), "PCA"),
                         (lambda: st.set_sigma_level(0), "sigma level"),
                         (lambda: st.set_fact(-0.5), "fact"),
                         (lambda: st.set_sharpen(float("nan")), "sharpen")]:
         with pytest.raises(InvalidInputError, match=match):
             call()
-    window.controls._apply("latent", 2, 2)  # the controls turn it into a dialog
-    assert "differ" in dialogs[-1][2]
-    assert st.plane == ("latent", 0, 1) and (st.sigma_level, st.fact) == (2.0, 0.7)
+    _action(window, "PCA plane").trigger()  # the window turns it into a dialog
+    assert dialogs and dialogs[-1][0] == "warning" and "PCA" in dialogs[-1][2]
+    assert st.plane == Plane("latent", 0, 1) and (st.sigma_level, st.fact) == (2.0, 0.7)
 
 
-def test_opening_bad_workspaces_shows_a_message(window, dialogs, tmp_path):
+def test_opening_bad_workspaces_shows_a_message(window, dialogs, tmp_path, monkeypatch):
     (tmp_path / "notws").mkdir()
-    assert not window.open_workspace(tmp_path / "notws")
+    _open(window, monkeypatch, tmp_path / "notws")
     assert "not a workspace" in dialogs[-1][2]
-    assert not window.open_workspace(tmp_path / "missing")
+    _open(window, monkeypatch, tmp_path / "missing")
     assert "not found" in dialogs[-1][2]
+    assert window.state.workspace is None
     assert window.isVisible()
 
 
-def test_a_damaged_decoder_is_reported_when_the_workspace_opens(window, qtbot, dialogs, ws_copy):
+def test_a_damaged_decoder_is_reported_when_the_workspace_opens(window, qtbot, dialogs, ws_copy,
+                                                                monkeypatch):
     decoder = Workspace.open(ws_copy).snapshot().dir / "decoder.keras"
     data = decoder.read_bytes()
     decoder.write_bytes(data[: len(data) // 2])
-    window.open_workspace(ws_copy)
-    qtbot.waitUntil(lambda: window.state.z is not None and not window.runner.busy, timeout=60_000)
+    _open(window, monkeypatch, ws_copy)
+    qtbot.waitUntil(lambda: window.model.z is not None and not window.runner.busy, timeout=60_000)
     assert window.state.decoder is None  # the scatter works, faces cannot be decoded
+    assert len(window.scatter.plotted_points()) == 64
     qtbot.waitUntil(lambda: any("decoder.keras" in d[2] for d in dialogs), timeout=10_000)
     assert window.isVisible()
 
@@ -167,7 +191,7 @@ def _analysis_task(params, reporter):
 
 
 def _decode_task(params, reporter):
-    from latentexplorer.render.decode import Decoder
+    from latentexplorer.models.codec import Decoder
 
     dec = Decoder(params["ws"].load_decoder(), batch_size=4)
     return dec.decode(np.zeros((400_000, 4), np.float32), progress=reporter)
@@ -191,12 +215,12 @@ def test_cancel_stops_a_long_task_within_about_a_second(name, window, qtbot, dia
               "analysis": lambda: {"z": rng.normal(size=(20_000, 64)).astype(np.float32)},
               "decode": lambda: {"ws": Workspace.open(ws_copy)}}[name]()
     w = window.start_task(name, TASKS[name], params)
-    with qtbot.waitSignal(w.progress, timeout=60_000):
-        pass
-    time.sleep(0.2)  # well inside the work
+    for _ in range(3):  # well inside the work
+        with qtbot.waitSignal(w.progress, timeout=60_000):
+            pass
     assert not w.is_finished, "task too short to test cancelling"
     t0 = time.monotonic()
-    window.cancel_button.click()
+    qtbot.mouseClick(window.cancel_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: w.is_finished, timeout=30_000)
     latency = time.monotonic() - t0
     assert w.was_cancelled and w.value is None and w.error_message is None
@@ -245,7 +269,7 @@ def test_closing_the_window_during_a_task_shuts_down_cleanly(qtbot, dialogs, tmp
         with qtbot.waitSignal(w.progress, timeout=30_000):
             pass
         t0 = time.monotonic()
-        win.close()  # cancels and waits for the worker thread
+        win.act_quit.trigger()  # File > Quit: cancels and waits for the worker thread
         assert time.monotonic() - t0 < CANCEL_LIMIT_S + 1
         assert w.is_finished and w.was_cancelled
         assert not win.runner.busy
@@ -276,7 +300,8 @@ def test_closing_waits_for_a_task_that_ignores_cancel(qtbot, dialogs, tmp_path):
         started = threading.Event()
         w = win.start_task("stubborn", _stubborn, {"started": started})
         assert started.wait(10)
-        win.close()
+        win.act_quit.trigger()
+        assert not win.isVisible()
         assert w.is_finished and not runner.busy
         assert not dialogs
     finally:
@@ -288,7 +313,7 @@ def test_a_progress_reporter_outside_qt_cancels_too():
     from latentexplorer.data.synth import write_synthetic_store
     from latentexplorer.errors import Cancelled
 
-    rep = ProgressReporter(on_update=lambda d, t, m: rep.cancel() if d >= 1024 else None)
+    rep = ProgressReporter(on_update=lambda d, t, m, metrics=None: rep.cancel() if d >= 1024 else None)
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from latentexplorer.errors import InvalidInputError
-from latentexplorer.render.decode import Decoder
+from latentexplorer.models.codec import Decoder
 from latentexplorer.render.images import (grid_shape, load_sidecar, make_grid, redecode_sidecar,
                                           render_sidecar_grid, save_grid, sharpen, weights_fingerprint)
 
@@ -142,7 +142,7 @@ def test_bad_sidecars_are_rejected(tmp_path, decoder, mutate, match):
 def test_save_grid_validation(tmp_path, decoder):
     imgs = _images(2)
     z = np.zeros((2, Z_DIM), np.float32)
-    kw = dict(generator="uniform", settings={"b": 1}, seed=0, fingerprint="abc")
+    kw = dict(generator="uniform", settings={"b": 1}, seed=0, fingerprint="abcd")
     with pytest.raises(InvalidInputError, match="png"):
         save_grid(tmp_path / "g.jpg", imgs, z, **kw)
     with pytest.raises(InvalidInputError, match="2 images"):

@@ -66,6 +66,7 @@ class _Tab(QWidget):
         super().__init__()
         self.views = views
         self.state = views.state
+        self.model = views.state.model
         self.runner = views.runner
         self.stale = True
         self.worker = None
@@ -107,11 +108,8 @@ class _Tab(QWidget):
         self.state.errorOccurred.emit(f"{self.title}: {message}")
 
     def _set_plane(self, kind: str, i: int, j: int) -> None:
-        """Show the plane (``kind``, i, j) in the scatter; an invalid plane is reported."""
-        try:
-            self.state.set_plane(kind, i, j)
-        except InvalidInputError as exc:
-            self._failed(str(exc))
+        """Ask for the plane (``kind``, i, j) in the Explorer (the window switches there)."""
+        self.views.planeRequested.emit((kind, int(i), int(j)))
 
     def _side_by_side(self, main: QWidget, side: QVBoxLayout, max_width: int) -> None:
         """Lay out ``main`` (stretching) with the ``side`` controls (at most ``max_width`` wide)."""
@@ -162,7 +160,7 @@ class OnDemandTab(_Tab):
         side.addWidget(self.message)
         side.addStretch(1)
         self._side_by_side(self.plot, side, 260)
-        add_export_actions(self.plot, self.EXPORT_NAME, self)
+        add_export_actions(self.plot, self.EXPORT_NAME, self, state=self.state)
 
     # ---------------------------------------------------------------- to implement
     def _build_controls(self) -> list[tuple[str, QWidget]]:  # pragma: no cover - abstract
@@ -186,7 +184,7 @@ class OnDemandTab(_Tab):
     # ---------------------------------------------------------------- shared behaviour
     def refresh(self) -> None:
         self.stale = False
-        if self.state.z is None:
+        if self.model.z is None:
             self.message.setText("No z-points loaded")
         elif self.result is None and not self.busy:
             self.message.setText(f"Press '{self.BUTTON_TEXT}' (runs in the background)")
@@ -196,9 +194,9 @@ class OnDemandTab(_Tab):
         self._clear_plot()
 
     def compute(self) -> None:
-        z = self.state.z
+        z = self.model.z
         if z is None:
             return
         self._run(self.JOB, self.TASK, self._params(z),
-                  lambda res, z=z: self._set_result(res) if self.state.z is z else None,
+                  lambda res, z=z: self._set_result(res) if self.model.z is z else None,
                   self.BUSY_TEXT)

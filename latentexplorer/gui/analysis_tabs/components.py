@@ -9,22 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFormLayout, QLabel, QPushButton,
                                QSpinBox, QSplitter, QVBoxLayout)
 
-from ...progress import ProgressReporter
 from .. import analysis_plots as ap
 from ..export import add_export_actions
 from .base import _item, _plot_widget, _Tab, _table
-
-
-def component_task(params, reporter: ProgressReporter | None = None) -> dict:
-    """``{"stats": ComponentStats}`` of ``params["z"]`` (bin width ``params["bin_width"]``)."""
-    from ...analysis.statistics import component_stats
-
-    if reporter is not None:
-        reporter.update(0, 1, "component histograms")
-    cs = component_stats(params["z"], bin_width=float(params.get("bin_width", 0.25)))
-    if reporter is not None:
-        reporter.update(1, 1, "component histograms ready")
-    return {"stats": cs}
 
 
 class ComponentsTab(_Tab):
@@ -32,7 +19,6 @@ class ComponentsTab(_Tab):
     components, and the list of dominant components."""
 
     title = "Components"
-    JOB = "analysis-components"
 
     def __init__(self, views) -> None:
         super().__init__(views)
@@ -64,15 +50,17 @@ class ComponentsTab(_Tab):
         self.mu_threshold.setRange(0.0, 100.0)
         self.mu_threshold.setSingleStep(0.05)
         self.mu_threshold.setValue(0.25)
-        self.mu_threshold.setToolTip("Dominant if |μ| ≥ this")
+        self.mu_threshold.setToolTip("Dominant if |μ| ≥ this (the seeds: 0.25)")
         self.hw_threshold = QDoubleSpinBox()
         self.hw_threshold.setRange(0.0, 100.0)
         self.hw_threshold.setSingleStep(0.1)
         self.hw_threshold.setValue(1.5)
-        self.hw_threshold.setToolTip("Dominant if half-width ≥ this")
-        self.mu_threshold.valueChanged.connect(self._update_dominant)
-        self.hw_threshold.valueChanged.connect(self._update_dominant)
-        self.table = _table(["#", "μ", "half-width", "std"])
+        self.hw_threshold.setToolTip("Dominant if the full width at half maximum (FWHM, the seeds' "
+                                     "'half-width') ≥ this (the seeds: 1.5)")
+        self.mu_threshold.valueChanged.connect(self._thresholds_edited)
+        self.hw_threshold.valueChanged.connect(self._thresholds_edited)
+        self.state.thresholdsChanged.connect(self._thresholds_changed)
+        self.table = _table(["#", "μ", "FWHM", "std"])
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setToolTip("Dominant components (widest first). Select one or more to show their "
                               "distributions; with two selected, 'Show plane' shows them in the scatter")
@@ -85,7 +73,7 @@ class ComponentsTab(_Tab):
         form = QFormLayout()
         form.addRow("Component", self.component)
         form.addRow("|μ| ≥", self.mu_threshold)
-        form.addRow("half-width ≥", self.hw_threshold)
+        form.addRow("FWHM ≥", self.hw_threshold)
         side = QVBoxLayout()
         side.addLayout(form)
         side.addWidget(self.dominant_label)
@@ -96,26 +84,34 @@ class ComponentsTab(_Tab):
         plots.addWidget(self.plot)
         plots.addWidget(self.overview)
         self._side_by_side(plots, side, 320)
-        add_export_actions(self.plot, "component_histograms", self)
-        add_export_actions(self.overview, "component_overview", self)
+        add_export_actions(self.plot, "component_histograms", self, state=self.state)
+        add_export_actions(self.overview, "component_overview", self, state=self.state)
 
     def refresh(self) -> None:
         self.stale = False
-        st = self.state.stats or {}
-        cs = st.get("component_stats")
-        if cs is not None:
-            self._set_stats(cs)
-        elif self.state.z is not None and self.state.stats is None \
-                and getattr(self.state, "runner", None) is not None:
-            # the state computes the statistics in its own job; analysisChanged brings them
+        a = self.model.analysis
+        if a is not None:
+            self._set_stats(a.stats)
+        elif self.model.z is not None:  # the explorer's analysis job brings them
             self.message.setText("waiting for the component statistics …")
-        elif self.state.z is not None:
-            z = self.state.z
-            self._run(self.JOB, component_task, {"z": z},
-                      lambda res, z=z: self._set_stats(res["stats"]) if self.state.z is z else None,
-                      "computing component histograms …")
         else:
             self._set_stats(None)
+
+    def _thresholds_edited(self, _v: float) -> None:
+        from ...explore.analysis import Thresholds
+
+        t = Thresholds(float(self.mu_threshold.value()), float(self.hw_threshold.value()))
+        if t != self.model.thresholds:
+            self.model.set_thresholds(t)
+
+    def _thresholds_changed(self, t) -> None:
+        for box, v in ((self.mu_threshold, t.mu), (self.hw_threshold, t.half_width)):
+            if abs(box.value() - v) < 1e-9:
+                continue  # the user is typing in this box: setValue would reformat the text
+            box.blockSignals(True)
+            box.setValue(v)
+            box.blockSignals(False)
+        self._update_dominant()
 
     def _set_stats(self, cs) -> None:
         self.cstats = cs
@@ -138,21 +134,14 @@ class ComponentsTab(_Tab):
         self.select(self.selected)
 
     def dominant(self) -> np.ndarray:
-        """Dominant component indices, widest first."""
-        from ...analysis.statistics import dominant_components
-
-        cs = self.cstats
-        if cs is None:
-            return np.zeros(0, dtype=np.int64)
-        idx = dominant_components(cs, mu_threshold=float(self.mu_threshold.value()),
-                                  hw_threshold=float(self.hw_threshold.value()))
-        return idx[np.argsort(-np.asarray(cs.half_width)[idx], kind="stable")]
+        """Dominant component indices, widest first (the model's thresholds)."""
+        return np.asarray(self.model.dominant(), dtype=np.int64)
 
     def _update_dominant(self) -> None:
         cs = self.cstats
         if cs is None:
             return
-        mt, ht = float(self.mu_threshold.value()), float(self.hw_threshold.value())
+        mt, ht = self.model.thresholds.mu, self.model.thresholds.half_width
         self.mu_line_pos.setValue(mt)
         self.mu_line_neg.setValue(-mt)
         self.hw_line.setValue(ht)

@@ -79,11 +79,11 @@ class CorrelationTab(_Tab):
         side.addWidget(self.table, 1)
         side.addWidget(self.message)
         self._side_by_side(self.plot, side, 300)
-        add_export_actions(self.plot, "correlation", self)
+        add_export_actions(self.plot, "correlation", self, state=self.state)
 
     def refresh(self) -> None:
         self.stale = False
-        z = self.state.z
+        z = self.model.z
         if z is None:
             self.result = None
             self.image.clear()
@@ -91,7 +91,7 @@ class CorrelationTab(_Tab):
             self.message.setText("No z-points loaded")
             return
         self._run(self.JOB, correlation_task, {"z": z, "threshold": 0.1},
-                  lambda res, z=z: self._set_result(res) if self.state.z is z else None,
+                  lambda res, z=z: self._set_result(res) if self.model.z is z else None,
                   "computing the correlation matrix on all points …")
 
     def _set_result(self, res: dict) -> None:

@@ -31,13 +31,13 @@ class PcaTab(_Tab):
         plots.addWidget(self.plot)
         plots.addWidget(self.cum_plot)
         self._side_by_side(plots, side, 300)
-        add_export_actions(self.plot, "pca_spectrum", self)
-        add_export_actions(self.cum_plot, "pca_cumulative", self)
+        add_export_actions(self.plot, "pca_spectrum", self, state=self.state)
+        add_export_actions(self.cum_plot, "pca_cumulative", self, state=self.state)
         self.ratio: np.ndarray | None = None
 
     def refresh(self) -> None:
         self.stale = False
-        pca = self.state.pca
+        pca = None if self.model.analysis is None else self.model.analysis.pca
         if pca is None:
             self.ratio = None
             self.message.setText("PCA not available yet (it is computed after the z-points load)")

@@ -79,11 +79,11 @@ class RadiusTab(_Tab):
         side.addWidget(self.message)
         side.addStretch(1)
         self._side_by_side(self.plot, side, 260)
-        add_export_actions(self.plot, "radius", self)
+        add_export_actions(self.plot, "radius", self, state=self.state)
 
     def refresh(self) -> None:
         self.stale = False
-        z = self.state.z
+        z = self.model.z
         if z is None:
             self.result = None
             self.plot.getPlotItem().clear()
@@ -91,9 +91,9 @@ class RadiusTab(_Tab):
             return
         bw = float(self.bin_width.currentText())
         cached = self.result if self.result is not None and self._result_z is z else None
-        params = {"z": z, "bin_width": bw, "samples": self.state.samples, "cached": cached}
+        params = {"z": z, "bin_width": bw, "samples": self.model.samples, "cached": cached}
         self._run(self.JOB, radius_task, params,
-                  lambda res, z=z: self._set_result(res, z) if self.state.z is z else None,
+                  lambda res, z=z: self._set_result(res, z) if self.model.z is z else None,
                   "computing radii …")
 
     def _set_result(self, res: dict, z=None) -> None:

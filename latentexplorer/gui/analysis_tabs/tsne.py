@@ -47,6 +47,10 @@ def _value_brushes(values: np.ndarray, n_colors: int = 64) -> list:
     return [lut[i] for i in k]
 
 
+#: a click selects the nearest t-SNE point within this many pixels
+CLICK_PIXELS = 15
+
+
 class TsneTab(OnDemandTab):
     """t-SNE map of a subset of the points, computed on demand; click a point → its image."""
 
@@ -65,7 +69,7 @@ class TsneTab(OnDemandTab):
         self.plot.addItem(self.scatter)
         self.plot.addItem(self.marker)
         self.plot.getPlotItem().setAspectLocked(True)
-        self.scatter.sigClicked.connect(self._clicked)
+        self.plot.scene().sigMouseClicked.connect(self._scene_clicked)
         self.max_points = QSpinBox()
         self.max_points.setRange(100, 50_000)
         self.max_points.setSingleStep(1000)
@@ -99,19 +103,31 @@ class TsneTab(OnDemandTab):
         emb = res["embedding"]
         idx = res["indices"]
         brush: Any = pg.mkBrush(40, 80, 200, 130)
-        attrs = self.state.attributes
-        cb = self.state.color_by
-        if attrs is not None and cb in self.state.attribute_names:
-            v = np.asarray(attrs[idx, self.state.attribute_names.index(cb)], dtype=np.float64)
+        attrs = self.model.attributes
+        cb = self.model.color_by
+        if attrs is not None and cb in self.model.attribute_names:
+            v = np.asarray(attrs[idx, self.model.attribute_names.index(cb)], dtype=np.float64)
             brush = _value_brushes(v)
         self.scatter.setData(emb[:, 0], emb[:, 1], brush=brush)  # point i <-> indices[i]
         self.plot.getPlotItem().autoRange()
         self.message.setText(f"t-SNE of {len(idx):,} points" + (f", coloured by {cb}" if
                                                                  isinstance(brush, list) else ""))
 
-    def _clicked(self, _item, points, *args) -> None:
-        if len(points) and self.result is not None:
-            self.show_point(int(self.result["indices"][points[0].index()]))
+    def _scene_clicked(self, ev) -> None:
+        """A click selects the nearest point within CLICK_PIXELS (it need not hit a point)."""
+        if self.result is None or ev.button() != Qt.MouseButton.LeftButton:
+            return
+        vb = self.plot.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = vb.mapSceneToView(ev.scenePos())
+        (x0, x1), (y0, y1) = vb.viewRange()
+        px, py = (x1 - x0) / max(vb.width(), 1.0), (y1 - y0) / max(vb.height(), 1.0)
+        emb = self.result["embedding"]
+        d2 = ((emb[:, 0] - p.x()) / px) ** 2 + ((emb[:, 1] - p.y()) / py) ** 2
+        k = int(np.argmin(d2))
+        if d2[k] <= CLICK_PIXELS ** 2:
+            self.show_point(int(self.result["indices"][k]))
 
     def show_point(self, index: int) -> None:
         """Show the image of data point ``index`` and make its z-vector the current one."""
@@ -130,6 +146,6 @@ class TsneTab(OnDemandTab):
                 p = self.result["embedding"][k[0]]
                 self.marker.setData([p[0]], [p[1]])
         try:
-            self.state.select_point(index)
+            self.model.select_point(index)
         except InvalidInputError as exc:
             self._failed(str(exc))

@@ -60,8 +60,7 @@ class VaeTab(_Tab):
     def refresh(self) -> None:
         self.stale = False
         ws = self.state.workspace
-        kind = getattr(getattr(ws, "model_config", None), "kind", None)
-        if ws is None or kind != "vae" or not getattr(ws, "has_latents", False):
+        if ws is None or ws.model_config.kind != "vae" or not ws.has_latents:
             self.result = None
             self.table.setRowCount(0)
             self.message.setText("Only for a VAE workspace with encoded latents (mu / logvar)")

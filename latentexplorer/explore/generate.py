@@ -1,0 +1,209 @@
+"""The one generate → decode → score pipeline, shared by ``latentexplorer sample`` / ``sweep`` and the
+GUI's generator tab.
+
+* :class:`GeneratorSpec` — which generator, its settings, how many vectors, the seed (what a grid's
+  sidecar and the GUI state record; the same spec on the same z-points gives the same vectors);
+* :class:`GenerationContext` — what one workspace provides, loaded once: the z-points, the decoder of
+  one committed epoch with its fingerprint, the scorer, and the provenance written into every output;
+* :func:`generate` — fit (cached) → sample → decode → score, returning a :class:`Generated`;
+* :func:`write_grid` — the PNG + JSON sidecar of a :class:`Generated`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ..progress import ProgressReporter
+
+METHODS = ("uniform", "normal", "mvn", "ellipse", "grid")
+#: most images one grid may hold (10,000 tiles of 96 px are a 9600 x 9600 PNG)
+MAX_GRID_IMAGES = 10_000
+DEFAULTS = {"uniform": {"b": 1.5}, "normal": {"sigma": 1.0}, "mvn": {},
+            "ellipse": {"n_components": 100, "sigma_level": 2.35, "fact": 0.7},
+            "grid": {"b": 1.5, "points_per_axis": 3}}
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """A generator and its settings (constructor parameters of ``sampling.generators``)."""
+
+    method: str = "ellipse"
+    params: dict = field(default_factory=dict)
+    n: int = 28
+    seed: int = 0
+
+    @classmethod
+    def of(cls, method: str, n: int = 28, seed: int = 0, z_dim: int | None = None,
+           **values: Any) -> "GeneratorSpec":
+        """The spec of ``method`` with ``values`` over its defaults (``None`` = default; ``n_comp``
+        is accepted for ``n_components``; its default is capped at ``z_dim``, a larger given value is
+        refused when the generator is fitted); other keys are ignored."""
+        from ..sampling.generators import make_sampler
+
+        if method not in DEFAULTS:
+            raise InvalidInputError(f"method: unknown generator {method!r}; choose one of {', '.join(METHODS)}")
+        values = {("n_components" if k == "n_comp" else k): v for k, v in values.items() if v is not None}
+        params = {k: values.get(k, v) for k, v in DEFAULTS[method].items()}
+        if method == "normal" and values.get("center"):
+            params["center"] = True
+        if method == "mvn" and values.get("truncate") is not None:
+            params["truncate"] = values["truncate"]
+        if method == "ellipse" and "n_components" not in values and z_dim is not None:
+            params["n_components"] = min(100, z_dim)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 10_000_000:
+            raise InvalidInputError(f"n={n!r}: expected an integer from 1 to 10,000,000 vectors")
+        make_sampler(method, **params)  # unknown parameter: fail before anything is loaded
+        return cls(method, params, int(n), int(seed))
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "params": dict(self.params), "n": self.n, "seed": self.seed}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GeneratorSpec":
+        if not isinstance(d, dict):
+            raise InvalidInputError("generator spec: expected an object")
+        return cls.of(d.get("method"), d.get("n", 28), d.get("seed", 0), **dict(d.get("params") or {}))
+
+
+@dataclass
+class Generated:
+    """Vectors of a spec, their decoded images (the first ``len(images)``) and their scores."""
+
+    spec: GeneratorSpec
+    name: str
+    settings: dict
+    z: np.ndarray
+    images: np.ndarray | None = None
+    scores: Any = None  # render.facelikeness.FaceLikeness
+
+    @property
+    def radius(self) -> np.ndarray:
+        return np.linalg.norm(self.z.astype(np.float64), axis=1)
+
+    def summary(self) -> dict:
+        r = self.radius
+        out = {"generator": self.name, "settings": self.settings, "n": int(len(self.z)),
+               "seed": self.spec.seed, "radius_mean": float(r.mean()), "radius_std": float(r.std())}
+        if self.scores is not None:
+            out["scores"] = self.scores.to_dict()["summary"]
+        return out
+
+
+class GenerationContext:
+    """What a workspace provides for generating (see the module docstring).
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_points, z_dim)
+        The z-points the generators are fitted to.
+    decoder : models.codec.Decoder or None
+    fingerprint : str, optional
+        Weights fingerprint of ``decoder`` (recorded in every sidecar; writing a grid needs it).
+    ws : Workspace, optional
+        Gives the encoder and training images for the face-likeness scores, and the provenance.
+    provenance : dict, optional
+        Extra JSON entries for every sidecar (workspace, epochs, staleness of the latents).
+    """
+
+    def __init__(self, z: np.ndarray, decoder=None, fingerprint: str | None = None, *, ws=None,
+                 snapshot=None, provenance: dict | None = None) -> None:
+        self.z = z
+        self.decoder = decoder
+        self.fingerprint = fingerprint
+        self.ws = ws
+        self.snapshot = snapshot
+        self.provenance = dict(provenance or {})
+        self._samplers: dict[tuple, Any] = {}
+        self._scorer = None
+
+    @classmethod
+    def from_workspace(cls, ws, warn=None) -> "GenerationContext":
+        """The latents of ``ws`` and the decoder of its committed epoch (loaded once); stale latents
+        are reported through ``warn`` and recorded in the provenance."""
+        from ..models.codec import Decoder
+        from ..models.io import weights_fingerprint
+
+        snapshot = ws.snapshot()
+        latents = ws.latents()
+        staleness = ws.staleness(latents)
+        if staleness.stale and warn is not None:
+            warn(f"{ws.path}: {staleness.message}")
+        keras_decoder = ws.load_decoder(snapshot)
+        provenance = {"workspace": str(Path(ws.path).resolve()), "model_kind": ws.model_config.kind,
+                      "model_epoch": snapshot.epoch,
+                      "latents": {"fingerprint": latents.fingerprint, "epoch": latents.meta.epoch,
+                                  "stale": staleness.message if staleness.stale else None}}
+        return cls(latents.z, Decoder(keras_decoder), weights_fingerprint(keras_decoder), ws=ws,
+                   snapshot=snapshot, provenance=provenance)
+
+    def sampler(self, spec: GeneratorSpec):
+        """The generator of ``spec`` fitted to the z-points (fitted once per method and settings)."""
+        from ..sampling.generators import make_sampler
+
+        key = (spec.method, tuple(sorted(spec.params.items())))
+        if key not in self._samplers:
+            self._samplers[key] = make_sampler(spec.method, **spec.params).fit(np.asarray(self.z))
+        return self._samplers[key]
+
+    def scorer(self):
+        """The face-likeness scorer (needs the workspace's encoder and images; None without)."""
+        if self._scorer is None and self.ws is not None and self.decoder is not None:
+            from ..analysis.statistics import component_stats
+            from ..models.codec import Encoder
+            from ..render.facelikeness import FaceLikenessScorer
+
+            stats = component_stats(self.z)
+            encoder = Encoder(self.ws.load_encoder(self.snapshot or self.ws.snapshot()))
+            self._scorer = FaceLikenessScorer(self.decoder, encoder, self.z, self.ws.dataset().images,
+                                              mu=stats.mu, half_width=stats.half_width)
+        return self._scorer
+
+
+def generate(spec: GeneratorSpec, ctx: GenerationContext, *, n_decode: int | None = None,
+             score: bool = True, progress: ProgressReporter | None = None) -> Generated:
+    """Sample ``spec.n`` vectors, decode the first ``n_decode`` (default: all) and score them."""
+    reporter = progress or ProgressReporter()
+    reporter.update(0, 4, f"fitting the {spec.method} generator")
+    sampler = ctx.sampler(spec)
+    reporter.raise_if_cancelled()
+    reporter.update(1, 4, f"sampling {spec.n:,} vectors")
+    z = np.asarray(sampler.sample(spec.n, np.random.default_rng(spec.seed)), dtype=np.float32)
+    out = Generated(spec, sampler.name, sampler.params(), z)
+    n_decode = spec.n if n_decode is None else min(int(n_decode), spec.n)
+    if ctx.decoder is not None and n_decode > 0:
+        reporter.raise_if_cancelled()
+        reporter.update(2, 4, f"decoding {n_decode} faces")
+        out.images = ctx.decoder.decode(z[:n_decode])
+        if score:
+            reporter.raise_if_cancelled()
+            scorer = ctx.scorer()
+            if scorer is not None:
+                reporter.update(3, 4, "face-likeness scores")
+                out.scores = scorer.score(z[:n_decode], out.images)
+    reporter.update(4, 4, f"{spec.n:,} vectors generated")
+    return out
+
+
+def write_grid(gen: Generated, ctx: GenerationContext, out, *, sharpen: float = 0,
+               cols: int | None = 7, scale: int = 1, labels=None, staged: bool = False,
+               extra: dict | None = None) -> Path:
+    """Write the decoded images of ``gen`` as ``out`` (.png) + sidecar; returns the sidecar path."""
+    from ..render.images import save_grid
+
+    if gen.images is None:
+        raise InvalidInputError("no decoded faces to write (the workspace has no decoder)")
+    n = len(gen.images)
+    cols = min(n, cols) if cols else None
+    radius = gen.radius[:n]
+    return save_grid(out, gen.images, gen.z[:n], generator=gen.name, settings=gen.settings,
+                     seed=gen.spec.seed, fingerprint=ctx.fingerprint,
+                     scores=None if gen.scores is None else gen.scores.to_dict(), cols=cols,
+                     labels=labels, sharpen=sharpen, scale=scale, staged=staged,
+                     extra={**ctx.provenance, "n_generated": int(len(gen.z)),
+                            "radius": {"mean": float(radius.mean()), "std": float(radius.std())},
+                            **(extra or {})})

@@ -1,0 +1,400 @@
+"""The exploration model: everything the explorer shows and the user changes, without Qt.
+
+A notebook can drive it as the GUI does::
+
+    m = ExplorationModel()
+    m.set_data(ws.latents().z)
+    m.set_analysis(compute_analysis(m.z))
+    m.set_plane(Plane("pca", 0, 1))
+    m.set_plane_point(1.5, -0.3)          # the current vector moves in the plane
+    images = decoder.decode(m.path_vectors(12))
+
+Every change emits a psygnal event carrying the new value (``planeChanged(Plane)``,
+``currentChanged(vector, index)``, ...); the GUI's ``AppState`` re-emits them as Qt signals. The
+model holds no widgets and starts no jobs; heavy work (the analysis, decoding) is done by the caller
+and handed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from psygnal import Signal
+
+from ..analysis.ellipse import Ellipse, confidence_ellipse
+from ..errors import InvalidInputError
+from .analysis import ExplorerAnalysis, Thresholds
+from .neighbors import NearestIndex
+from .paths import DirectionPath, PlanePath
+from .plane import Plane, Projector
+
+
+@dataclass(frozen=True)
+class Current:
+    """The current z-vector and, when it is a data point's own vector, that point's index."""
+
+    vector: np.ndarray
+    index: int | None = None
+
+
+class ExplorationModel:
+    """State of one exploration (see the module docstring)."""
+
+    dataChanged = Signal(object)          # the model: new z-points (or none)
+    analysisChanged = Signal(object)      # ExplorerAnalysis or None
+    planeChanged = Signal(object)         # Plane
+    currentChanged = Signal(object)       # Current or None
+    overlayChanged = Signal(float, float)  # sigma level, fact
+    sharpenChanged = Signal(float)
+    colorByChanged = Signal(object)       # attribute name, "density" or None
+    modesChanged = Signal(bool, bool)     # snap to data points, path mode
+    thresholdsChanged = Signal(object)    # Thresholds
+    samplesChanged = Signal(object)       # (m, z_dim) array or None
+    pathChanged = Signal(object)          # PlanePath, DirectionPath or None
+    imageChanged = Signal(object)         # the decoded image (H, W, 3) of the current vector
+
+    def __init__(self) -> None:
+        self.z: np.ndarray | None = None
+        self.attributes: np.ndarray | None = None
+        self.attribute_names: list[str] = []
+        self.filenames: list[str] = []
+        self.latents_meta = None
+        self.analysis: ExplorerAnalysis | None = None
+        self.projector = Projector()
+        self.plane = Plane()
+        self._pending_plane: Plane | None = None
+        self.current: Current | None = None
+        self.sigma_level = 2.0
+        self.fact = 0.7
+        self.sharpen = 0.0
+        self.color_by: str | None = "density"
+        self.snap = False
+        self.path_mode = False
+        self.thresholds = Thresholds()
+        self.samples: np.ndarray | None = None
+        self.sample_info: dict = {}
+        self.path: PlanePath | DirectionPath | None = None
+        self.image: np.ndarray | None = None
+        self._plane_cache: tuple[Any, np.ndarray] | None = None
+        self._ellipse_cache: tuple[Any, Ellipse | None] | None = None
+
+    # ------------------------------------------------------------------ data
+    @property
+    def z_dim(self) -> int:
+        return 0 if self.z is None else int(self.z.shape[1])
+
+    @property
+    def n_points(self) -> int:
+        return 0 if self.z is None else int(self.z.shape[0])
+
+    @property
+    def n_pca(self) -> int:
+        return self.projector.n_pca
+
+    def set_data(self, z: np.ndarray | None, *, attributes: np.ndarray | None = None,
+                 attribute_names: list[str] | None = None, filenames: list[str] | None = None,
+                 latents_meta=None) -> None:
+        """New z-points (n, z_dim) (None clears); the analysis is dropped until it is handed in."""
+        if z is not None:
+            z = np.asarray(z)
+            if z.ndim != 2 or z.shape[0] < 1 or z.shape[1] < 2:
+                raise InvalidInputError(f"z-points: expected (n >= 1, z_dim >= 2), got shape {z.shape}")
+            z = z.astype(np.float32, copy=False)
+        same_dim = z is not None and self.z_dim == z.shape[1]
+        self.z = z
+        ok = attributes is not None and z is not None and np.shape(attributes)[0] == z.shape[0]
+        self.attributes = attributes if ok else None
+        self.attribute_names = list(attribute_names or []) if ok else []
+        self.filenames = list(filenames or []) if filenames and z is not None \
+            and len(filenames) == z.shape[0] else []
+        self.latents_meta = latents_meta
+        self.analysis, self.projector = None, Projector()
+        self._invalidate()
+        if self.color_by not in (None, "density") and self.color_by not in self.attribute_names:
+            self.color_by = "density"
+        if self.plane.kind == "pca" or (z is not None and max(self.plane.i, self.plane.j) >= z.shape[1]):
+            self._pending_plane = self._pending_plane or (self.plane if self.plane.kind == "pca" else None)
+            self.plane = Plane()
+        if not same_dim:
+            self.samples, self.sample_info, self.path = None, {}, None
+        self.dataChanged.emit(self)
+        self.planeChanged.emit(self.plane)
+        if z is None:
+            self._set_current(None)
+        elif not (same_dim and self.current is not None):
+            self._set_current(Current(z[0].astype(np.float32).copy(), 0))
+
+    def set_analysis(self, analysis: ExplorerAnalysis | None) -> None:
+        """Install the PCA / statistics / neighbour index of the current z-points."""
+        self.analysis = analysis
+        self.projector = Projector() if analysis is None else Projector(analysis.pca, analysis.leading)
+        self._invalidate()
+        if analysis is not None:
+            analysis.thresholds = self.thresholds
+        self.analysisChanged.emit(analysis)
+        if self._pending_plane is not None and analysis is not None:
+            plane, self._pending_plane = self._pending_plane, None
+            try:
+                self.set_plane(plane)
+            except InvalidInputError:
+                pass
+        elif self.plane.kind == "pca":
+            self.planeChanged.emit(self.plane)
+        else:
+            self.overlayChanged.emit(self.sigma_level, self.fact)  # the sampling ellipse needs it
+
+    def _invalidate(self) -> None:
+        self._plane_cache = None
+        self._ellipse_cache = None
+
+    # ------------------------------------------------------------------ plane
+    def check_plane(self, plane) -> Plane:
+        plane = Plane.parse(plane)
+        return plane.check(self.z_dim if plane.kind == "latent" else self.n_pca)
+
+    def set_plane(self, plane) -> None:
+        """Show ``plane`` (a Plane or ``(kind, i, j)``); a path drawn in another plane is cleared."""
+        plane = self.check_plane(plane)
+        if plane == self.plane:
+            return
+        self.plane = plane
+        self._invalidate()
+        if isinstance(self.path, PlanePath) and self.path.plane != plane:
+            self.set_path(None)
+        self.planeChanged.emit(plane)
+
+    def plane_points(self) -> np.ndarray:
+        """Plane coordinates (n, 2) float32 of all z-points (cached per plane)."""
+        if self.z is None:
+            return np.zeros((0, 2), np.float32)
+        key = (self.plane, id(self.z), id(self.analysis))
+        if self._plane_cache is None or self._plane_cache[0] != key:
+            self._plane_cache = (key, self.projector.points(self.z, self.plane))
+        return self._plane_cache[1]
+
+    def plane_coords(self, vectors: np.ndarray) -> np.ndarray:
+        return self.projector.coords(vectors, self.plane)
+
+    def vectors_at(self, points2d: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
+        """``base`` (default: the current vector) moved to each plane point (m, 2) → (m, z_dim)."""
+        if base is None:
+            if self.current is None:
+                raise InvalidInputError("no current z-vector (load z-points first)")
+            base = self.current.vector
+        return self.projector.move(base, self.plane, points2d)
+
+    # ------------------------------------------------------------------ the current vector
+    def _set_current(self, current: Current | None) -> None:
+        self.current = current
+        self.currentChanged.emit(current)
+
+    def set_current(self, vector: np.ndarray, index: int | None = None) -> None:
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if self.z_dim and v.shape[0] != self.z_dim:
+            raise InvalidInputError(f"current vector: expected {self.z_dim} values, got {v.shape[0]}")
+        if not np.isfinite(v).all():
+            raise InvalidInputError("current vector: contains NaN or infinite values")
+        self._set_current(Current(v.copy(), index))
+
+    def set_plane_point(self, x: float, y: float) -> None:
+        """The current vector takes plane coordinates (x, y); all its other coordinates are kept."""
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise InvalidInputError(f"plane point: expected finite numbers, got ({x}, {y})")
+        self._set_current(Current(self.vectors_at(np.array([[x, y]]))[0], None))
+
+    def select_point(self, index: int) -> None:
+        """The z-vector of data point ``index`` becomes current."""
+        if self.z is None or not 0 <= int(index) < self.n_points:
+            raise InvalidInputError(f"data point {index}: out of range 0..{self.n_points - 1}")
+        self.set_current(self.z[int(index)], int(index))
+
+    def reset_current_to_mean(self) -> None:
+        if self.z is None:
+            raise InvalidInputError("no z-points loaded")
+        mean = self.analysis.pca.mean_ if self.analysis is not None else self.z.mean(axis=0)
+        self.set_current(mean)
+
+    def pca_coords(self, k: int) -> np.ndarray:
+        """The current vector's first ``k`` PCA coordinates (for the component sliders)."""
+        if self.current is None:
+            raise InvalidInputError("no current z-vector")
+        return self.projector.pca_coords(self.current.vector, k)
+
+    def set_pca_coords(self, values: dict[int, float]) -> None:
+        """Set PCA coordinates ``{axis: value}`` of the current vector; the rest is kept."""
+        if self.current is None:
+            raise InvalidInputError("no current z-vector")
+        self._set_current(Current(self.projector.set_pca_coords(self.current.vector, values), None))
+
+    def set_image(self, image: np.ndarray | None) -> None:
+        """The decoder's image of the current vector (set by whoever decoded it)."""
+        self.image = image
+        self.imageChanged.emit(image)
+
+    # ------------------------------------------------------------------ nearest points
+    def nearest_point(self, v: np.ndarray | None = None) -> tuple[int, float] | None:
+        """(index, distance) of the data point nearest to ``v`` (default: current) in z-space;
+        None while the index of a large set is being built."""
+        v = self.current.vector if v is None and self.current is not None else v
+        if v is None or self.z is None:
+            return None
+        if self.analysis is None:
+            if self.n_points > NearestIndex.BRUTE_FORCE_MAX:
+                return None
+            return NearestIndex(self.z).query(v)
+        return self.analysis.nearest.query(v)
+
+    def nearest_plane_point(self, x: float, y: float, max_dist: float | None = None) -> int | None:
+        """Index of the data point whose plane coordinates are nearest to (x, y), or None when
+        none is within ``max_dist``."""
+        pts = self.plane_points()
+        if len(pts) == 0:
+            return None
+        d2 = (pts[:, 0] - np.float32(x)) ** 2 + (pts[:, 1] - np.float32(y)) ** 2
+        k = int(np.argmin(d2))
+        if max_dist is not None and d2[k] > max_dist ** 2:
+            return None
+        return k
+
+    # ------------------------------------------------------------------ view settings
+    def set_sigma_level(self, value: float) -> None:
+        value = _positive(value, "sigma level")
+        if value != self.sigma_level:
+            self.sigma_level = value
+            self.overlayChanged.emit(self.sigma_level, self.fact)
+
+    def set_fact(self, value: float) -> None:
+        value = _positive(value, "fact")
+        if value != self.fact:
+            self.fact = value
+            self.overlayChanged.emit(self.sigma_level, self.fact)
+
+    def set_sharpen(self, value: float) -> None:
+        value = float(value)
+        if not (math.isfinite(value) and 0 <= value <= 100):
+            raise InvalidInputError(f"sharpen: expected a number from 0 to 100, got {value}")
+        if value != self.sharpen:
+            self.sharpen = value
+            self.sharpenChanged.emit(value)
+
+    def set_color_by(self, name: str | None) -> None:
+        if name not in (None, "density") and name not in self.attribute_names:
+            raise InvalidInputError(f"colour by: unknown attribute {name!r} "
+                                    f"(known: density, {', '.join(self.attribute_names) or 'none'})")
+        if name != self.color_by:
+            self.color_by = name
+            self.colorByChanged.emit(name)
+
+    def set_modes(self, *, snap: bool | None = None, path_mode: bool | None = None) -> None:
+        """Clicks snap to data points; drags draw paths."""
+        snap = self.snap if snap is None else bool(snap)
+        path_mode = self.path_mode if path_mode is None else bool(path_mode)
+        if (snap, path_mode) != (self.snap, self.path_mode):
+            self.snap, self.path_mode = snap, path_mode
+            self.modesChanged.emit(snap, path_mode)
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        if thresholds.mu < 0 or thresholds.half_width < 0:
+            raise InvalidInputError("dominant thresholds: expected numbers >= 0")
+        self.thresholds = thresholds
+        if self.analysis is not None:
+            self.analysis.thresholds = thresholds
+        self.thresholdsChanged.emit(thresholds)
+
+    def dominant(self) -> list[int]:
+        return [] if self.analysis is None else self.analysis.dominant(self.thresholds)
+
+    # ------------------------------------------------------------------ ellipses and measures
+    def plane_ellipse(self) -> Ellipse | None:
+        """Confidence ellipse of the z-points in the plane at sigma level 1 (cached per plane)."""
+        if self.n_points < 2:
+            return None
+        key = (self.plane, id(self.z), id(self.analysis))
+        if self._ellipse_cache is None or self._ellipse_cache[0] != key:
+            self._ellipse_cache = (key, confidence_ellipse(self.plane_points(), sigma_level=1.0))
+        return self._ellipse_cache[1]
+
+    def confidence_ellipse(self, sigma_level: float | None = None) -> Ellipse | None:
+        e = self.plane_ellipse()
+        return None if e is None else e.scaled(self.sigma_level if sigma_level is None else sigma_level)
+
+    def sampling_ellipse(self) -> Ellipse | None:
+        """The region the ellipse sampler draws the plane's two coordinates from: in a PCA plane
+        centred on the data mean, axis-aligned, half-axes sigma_level · σ_i · fact; in a latent
+        plane the confidence ellipse scaled by fact."""
+        if self.plane.kind == "pca" and self.analysis is not None:
+            std = self.analysis.std[[self.plane.i, self.plane.j]]
+            s = self.sigma_level * self.fact
+            return Ellipse(center=np.zeros(2), half_axes=s * std, angle=0.0, cov=np.diag(std ** 2),
+                           sigma_level=s)
+        e = self.plane_ellipse()
+        return None if e is None else e.scaled(self.sigma_level * self.fact)
+
+    def origin_point(self) -> np.ndarray:
+        return np.zeros(2) if self.z_dim == 0 else self.plane_coords(np.zeros(self.z_dim))
+
+    def radius(self, v: np.ndarray | None = None) -> float | None:
+        v = self.current.vector if v is None and self.current is not None else v
+        return None if v is None else float(np.linalg.norm(np.asarray(v, dtype=np.float64)))
+
+    def mahalanobis(self, v: np.ndarray | None = None) -> float | None:
+        """Mahalanobis distance from the z-point mean over all kept PCA axes (every dimension)."""
+        v = self.current.vector if v is None and self.current is not None else v
+        if v is None or self.analysis is None:
+            return None
+        pca = self.analysis.pca
+        y = pca.project(np.asarray(v, dtype=np.float64)[None, :], np.arange(self.n_pca))[0]
+        return float(np.sqrt(np.sum(y * y / np.maximum(self.analysis.std, 1e-12) ** 2)))
+
+    def mahalanobis_in_plane(self, v: np.ndarray | None = None) -> float | None:
+        """Mahalanobis distance of the two plane coordinates from the plane's centre (2-D)."""
+        v = self.current.vector if v is None and self.current is not None else v
+        e = self.plane_ellipse()
+        if v is None or e is None:
+            return None
+        d = self.plane_coords(np.asarray(v, dtype=np.float64)) - e.center
+        cov = np.asarray(e.cov, dtype=np.float64) + 1e-12 * np.eye(2)
+        return float(np.sqrt(d @ np.linalg.solve(cov, d)))
+
+    # ------------------------------------------------------------------ samples and paths
+    def set_samples(self, z: np.ndarray | None, info: dict | None = None) -> None:
+        """Generated vectors (m, z_dim) shown in the scatter (None clears)."""
+        if z is not None:
+            z = np.asarray(z, dtype=np.float32)
+            if z.ndim != 2 or (self.z_dim and z.shape[1] != self.z_dim):
+                raise InvalidInputError(f"samples: expected shape (m, {self.z_dim}), got {z.shape}")
+        self.samples, self.sample_info = z, dict(info or {})
+        self.samplesChanged.emit(z)
+
+    def set_path(self, path) -> None:
+        """A path: plane points (k, 2) in the current plane, a PlanePath, a DirectionPath or None."""
+        if path is not None and not isinstance(path, (PlanePath, DirectionPath)):
+            path = PlanePath.of(self.plane, path)
+            if path is None:
+                return self.set_path(None)
+        self.path = path
+        self.pathChanged.emit(path)
+
+    def set_direction_path(self, name: str, direction: np.ndarray, lo: float, hi: float) -> None:
+        """A path through the current vector along ``direction`` from ``lo`` to ``hi``."""
+        self.set_path(DirectionPath.of(name, direction, lo, hi))
+
+    def path_vectors(self, n: int) -> np.ndarray:
+        """``n`` vectors along the path through the current vector (0, z_dim) without one."""
+        if self.path is None or self.current is None or n < 1 or (
+                isinstance(self.path, PlanePath) and self.path.plane.kind == "pca" and not self.n_pca):
+            return np.zeros((0, self.z_dim), np.float32)
+        return self.path.vectors(self.current.vector, self.projector, int(n))
+
+
+def _positive(value, name: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name}: expected a number, got {value!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidInputError(f"{name}: expected a number > 0, got {value}")
+    return value

@@ -38,3 +38,15 @@ def _quiet_import() -> None:
 
 
 _quiet_import()
+
+
+def _quiet_retracing_note() -> None:
+    # every Decoder/Encoder traces its own tf.function (one per model, by design: a new epoch's
+    # weights are a new model); TensorFlow's "N out of the last M calls ... triggered retracing"
+    # note counts them all together and would reach the terminal after the fifth epoch in the GUI
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+_quiet_retracing_note()

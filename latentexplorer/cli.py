@@ -29,7 +29,7 @@ from .errors import Cancelled, EnvironmentProblem, InvalidInputError, LatentExpl
 EXIT_OK, EXIT_ENVIRONMENT, EXIT_INPUT = 0, 1, 2
 
 # command modules, in the order shown by --help
-COMMAND_MODULES = ["synth", "prepare", "train", "encode", "quickstart", "analyze", "sample",
+COMMAND_MODULES = ["synth", "prepare", "train", "encode", "quickstart", "analyze", "sample", "facemap", "reconstruct",
                    "score", "gui", "bench"]
 
 
@@ -92,6 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (KeyboardInterrupt, LatentExplorerError, OSError, MemoryError) as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, LatentExplorerError):
+            # "PATH: is a folder, expected a file", never "[Errno 21] ..."; its class decides the
+            # exit code (a path that cannot be one is bad input, 2)
+            from .fileio import os_error
+
+            readable = os_error(exc)
+            for note in getattr(exc, "__notes__", None) or []:
+                readable.add_note(note)
+            exc = readable
         code = exit_code_for(exc)
         tracker.end_line()
         what = "" if isinstance(exc, (KeyboardInterrupt, Cancelled)) else "error: "

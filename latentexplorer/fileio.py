@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import InvalidInputError, WriteFailedError
+from .errors import InvalidInputError, LatentExplorerError, WriteFailedError
 
 # OSError numbers that mean "this file could not be written" (as opposed to bugs or missing inputs)
 _WRITE_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG,
@@ -217,9 +217,7 @@ def temp_sibling(path: Path, suffix: str = ".partial") -> Path:
         remove_stale_temporaries(path)
         fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=suffix, dir=path.parent)
     except OSError as exc:
-        if is_write_error(exc):
-            raise write_error(path, exc) from exc
-        raise
+        raise os_error(exc, path) from exc
     os.close(fd)
     _default_mode(Path(tmp), directory=False)
     return Path(tmp)
@@ -243,8 +241,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        if is_write_error(exc):
-            raise write_error(path, exc) from exc
+        if is_write_error(exc) or _about(exc, tmp, path):
+            raise os_error(exc, path) from exc  # one line naming path, never the temporary
         raise
 
 
@@ -335,9 +333,7 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Ite
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".partial", dir=path.parent))
     except OSError as exc:
-        if is_write_error(exc):
-            raise write_error(path, exc) from exc
-        raise
+        raise os_error(exc, path) from exc
     _default_mode(tmp, directory=True)
     try:
         yield tmp
@@ -349,17 +345,35 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Ite
         raise
 
 
-def check_replaceable(path: Path, marker: str, what: str) -> None:
-    """An output folder may be replaced as a whole only if it is empty or holds ``marker`` (the
-    file our command writes into it): a folder of the user's is never replaced."""
+def check_replaceable(path: Path, marker: str, what: str, *, formats: tuple[str, ...] = (),
+                      legacy_keys: tuple[str, ...] = ()) -> None:
+    """An output folder may be replaced as a whole only if it is empty or one that the same
+    command made: it holds ``marker`` (the file the command writes into it) and, with
+    ``formats``, that JSON file's ``"format"`` is one of them (or, for files written before the
+    format was recorded, it has no format and all of ``legacy_keys``). A folder of the user's,
+    or another command's output (an analysis is no sweep), is never replaced."""
     path = Path(path)
     if not path.exists():
         return
     if not path.is_dir():
-        raise InvalidInputError(f"{path}: exists and is not a folder")
-    if any(path.iterdir()) and not (path / marker).is_file():
-        raise InvalidInputError(f"{path}: exists and is not {what} (no {marker}); choose another "
-                                "output folder")
+        raise InvalidInputError(f"{shown_path(path)}: exists and is not a folder")
+    if not any(path.iterdir()):
+        return
+    if not (path / marker).is_file():
+        raise InvalidInputError(f"{shown_path(path)}: exists and is not {what} (no {marker}); "
+                                "choose another output folder")
+    if formats:
+        try:
+            data = json.loads((path / marker).read_bytes()[:64 << 20])
+        except (OSError, ValueError, RecursionError):
+            data = None
+        fmt = data.get("format") if isinstance(data, dict) else None
+        legacy = isinstance(data, dict) and fmt is None and bool(legacy_keys) and \
+            all(k in data for k in legacy_keys)
+        if fmt not in formats and not legacy:
+            found = f"its {marker} has format {fmt!r}" if fmt else f"its {marker} is not ours"
+            raise InvalidInputError(f"{shown_path(path)}: exists and is not {what} ({found}, expected "
+                                    f"{' or '.join(map(repr, formats))}); choose another output folder")
 
 
 # ------------------------------------------------------------------------------ versions
@@ -404,75 +418,78 @@ def prune_versions(root: str | os.PathLike, prefix: str, keep: set[Path | None])
             shutil.rmtree(path, ignore_errors=True)
 
 
-# ------------------------------------------------------------------------------ file groups
-_JOURNAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.commit$")
-# the temporary file of a journal that was being written (not yet a commit)
-_JOURNAL_TEMP = re.compile(r"^\.\..+\.\d+\.commit\.(?P<pid>\d+)-.*\.partial$")
+# ------------------------------------------------------------------------------ OS errors
+def shown_path(path: str | os.PathLike, limit: int = 300) -> str:
+    """``path`` for a message: control characters escaped, a very long path shortened in the middle."""
+    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                       for c in text)
+    if len(text) > limit:
+        text = f"{text[:limit // 2]}...{text[-(limit // 2):]} ({len(text):,} characters)"
+    return text
 
 
-def _apply_journal(journal: Path) -> None:
-    """Roll a committed group forward: move every staged file that is still there into place."""
-    try:
-        moves = json.loads(journal.read_text(encoding="utf-8"))["moves"]
-        pairs = [(journal.parent / str(src), journal.parent / str(dst)) for src, dst in moves]
-    except (OSError, ValueError, KeyError, TypeError):
-        with contextlib.suppress(OSError):
-            journal.unlink()  # not a journal we wrote completely: it committed nothing
-        return
-    for src, dst in pairs:
-        if src.parent != journal.parent or dst.parent != journal.parent:
-            continue  # names only, never paths elsewhere
-        if src.exists():
-            replace(src, dst)
-    fsync_dir(journal.parent)
-    with contextlib.suppress(FileNotFoundError):
-        journal.unlink()
+def os_error(exc: OSError, path: str | os.PathLike | None = None) -> LatentExplorerError:
+    """An ``OSError`` as one readable line naming ``path`` (default: the error's own file name).
 
-
-def recover(folder: str | os.PathLike) -> None:
-    """Complete the file-group commits that dead processes left in ``folder`` (idempotent)."""
-    try:
-        entries = [e for e in os.scandir(folder) if ".commit" in e.name]
-    except OSError:
-        return
-    for entry in entries:
-        m = _JOURNAL.match(entry.name)
-        if m and not (int(m["pid"]) != os.getpid() and pid_alive(int(m["pid"]))):
-            with contextlib.suppress(OSError):
-                _apply_journal(Path(entry.path))
-        m = _JOURNAL_TEMP.match(entry.name)
-        if m and not pid_alive(int(m["pid"])):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-
-
-@contextlib.contextmanager
-def atomic_files(*paths: str | os.PathLike) -> Iterator[list[Path]]:
-    """Temporary files for ``paths`` (all in one folder), committed together when the block succeeds.
-
-    The commit is the atomic write of a small redo journal naming every staged file and its
-    target; the renames follow. A crash before the journal leaves all old files; after it, all new
-    ones — the renames still missing are made by the next :func:`recover` (every reader and writer
-    of that folder runs it). On an exception nothing changes.
+    A path that cannot be what it must be — a folder where a file is written, a file where a
+    folder is needed, a name that is too long, a symbolic-link loop, a missing folder — is bad
+    input (:class:`InvalidInputError`, exit 2); a refused write is a :class:`WriteFailedError`;
+    everything else is an :class:`~latentexplorer.errors.EnvironmentProblem` (exit 1).
     """
-    targets = [Path(p) for p in paths]
-    folder = targets[0].parent
-    if any(t.parent != folder for t in targets):
-        raise ValueError("atomic_files: all files of a group must share one folder")
-    temps: list[Path] = []
-    try:
-        for t in targets:
-            temps.append(temp_sibling(t))
-        yield temps
-        for tmp in temps:
-            _fsync_file(tmp)
-        journal = folder / f".{targets[0].name}.{os.getpid()}.commit"
-        atomic_write_json(journal, {"moves": [[s.name, t.name] for s, t in zip(temps, targets)]})
-    except BaseException as exc:
-        for tmp in temps:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        if is_write_error(exc):
-            raise write_error(targets[0], exc) from exc
-        raise
-    _apply_journal(journal)
+    from .errors import EnvironmentProblem
+
+    if isinstance(exc, LatentExplorerError):
+        return exc
+    where = shown_path(path if path is not None else (exc.filename or "?"))
+    reasons = {errno.EISDIR: "is a folder, expected a file",
+               errno.ENOTDIR: "a part of this path is a file, not a folder",
+               errno.ENAMETOOLONG: "name too long (at most 255 bytes per name, 4096 per path)",
+               errno.ELOOP: "too many levels of symbolic links (a link that points to itself?)",
+               errno.ENOENT: "not found (does its folder exist?)"}
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and path is not None:
+        blocker = _file_in_the_way(Path(path))
+        if blocker is not None:  # "mkdir: File exists" / "Not a directory"
+            on_the_way = "" if blocker == Path(path) else f" (on the way to {where})"
+            return InvalidInputError(f"{shown_path(blocker)}: is a file, expected a folder{on_the_way}")
+    if exc.errno in reasons:
+        return InvalidInputError(f"{where}: {reasons[exc.errno]}")
+    if is_write_error(exc):
+        return write_error(where, exc)
+    return EnvironmentProblem(f"{where}: {exc.strerror or exc}")
+
+
+def _about(exc: BaseException, *paths: Path) -> bool:
+    """True for a bare OSError about one of ``paths`` (not one of reading another file)."""
+    if not isinstance(exc, OSError) or isinstance(exc, LatentExplorerError):
+        return False
+    names = {os.fspath(p) for p in paths}
+    return exc.filename in names or exc.filename2 in names
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """``path`` or the first of its ancestors that exists but is not a folder, if any."""
+    for parent in [path, *path.parents]:
+        try:
+            if parent.exists():
+                return None if parent.is_dir() else parent
+        except OSError:
+            return None
+    return None
+
+
+# ------------------------------------------------------------------------------ file groups
+# they live in latentexplorer.filegroups (which builds on this module); part of this interface
+def atomic_files(*paths: str | os.PathLike):
+    """Files of one folder committed as one unit: :func:`latentexplorer.filegroups.atomic_files`."""
+    from .filegroups import atomic_files as group
+
+    return group(*paths)
+
+
+def recover(folder: str | os.PathLike, *, reader: bool = False) -> None:
+    """Complete interrupted group commits: :func:`latentexplorer.filegroups.recover`."""
+    from .filegroups import recover as complete
+
+    complete(folder, reader=reader)

@@ -3,8 +3,9 @@
 * :func:`check_regular_file` — a path that must be a file is one (a FIFO, device or folder is
   refused before it is opened: reading a FIFO would block forever);
 * :func:`read_json` — parses, then validates against a schema of :mod:`latentexplorer.schemas`;
-* :func:`load_npy` — never unpickles; checks dtype kind, dimensions, shape against the metadata,
-  memory order and finite values.
+* :func:`load_npy` — never unpickles; checks the size its header promises against the file before
+  anything is allocated, then dtype kind, dimensions, shape against the metadata, memory order and
+  finite (and, for latents, bounded) values.
 
 Every failure is an :class:`~latentexplorer.errors.InvalidInputError` whose one-line message names
 the file (escaped: a newline in a file name cannot forge a line), the field or property, the value
@@ -93,11 +94,11 @@ def read_bytes(path: str | os.PathLike, what: str = "file", limit: int = MAX_JSO
 def read_json(path: str | os.PathLike, schema: Any = None) -> Any:
     """Read a JSON file, validated against ``schema`` (a pydantic model or TypeAdapter) if given.
 
-    Interrupted group commits in the file's folder are completed first (:func:`fileio.recover`),
-    so a reader never sees one half of a committed pair.
+    Interrupted group commits in the file's folder are completed first when the folder's lock is
+    free (:func:`fileio.recover` as a reader), so a reader never sees one half of a committed pair.
     """
     path = Path(path)
-    recover(path.parent)
+    recover(path.parent, reader=True)
     data = read_bytes(path, "JSON file")
     where = printable(path)
     if schema is not None:
@@ -113,7 +114,8 @@ _NUMERIC_KINDS = "biuf"
 
 def load_npy(path: str | os.PathLike, *, mmap: bool = False, kinds: str = _NUMERIC_KINDS,
              ndim: int | None = None, shape: Sequence[int | None] | None = None,
-             finite: bool = True, what: str = ".npy array") -> np.ndarray:
+             finite: bool = True, max_abs: float | None = None,
+             what: str = ".npy array") -> np.ndarray:
     """Load a ``.npy`` file (never with pickles) and check it.
 
     Parameters
@@ -125,12 +127,15 @@ def load_npy(path: str | os.PathLike, *, mmap: bool = False, kinds: str = _NUMER
         Expected dimensions; ``None`` entries of ``shape`` match any length.
     finite : bool
         Float arrays must not hold NaN or infinity (checked in chunks, also on memmaps).
+    max_abs : float, optional
+        With ``finite``: float values must also lie within ``±max_abs``.
     mmap : bool
         Memory-map read-only; such arrays must be in C order (Fortran-ordered rows would be read
         with a stride of the whole file). Loaded arrays are made C-contiguous.
     """
     path = check_regular_file(path, what)
     where = printable(path)
+    _check_npy_size(path, where, load=not mmap)
     try:
         arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -155,18 +160,75 @@ def load_npy(path: str | os.PathLike, *, mmap: bool = False, kinds: str = _NUMER
                                     "(save it with np.ascontiguousarray)")
         arr = np.ascontiguousarray(arr)
     if finite and dt.kind == "f":
-        check_finite(arr, where)
+        check_finite(arr, where, max_abs=max_abs)
     return arr
 
 
-def check_finite(arr: np.ndarray, where: str, chunk_rows: int = 16384) -> None:
-    """Raise naming the first NaN / infinite value of ``arr`` (chunked: little extra memory)."""
+def _size_text(n: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def _check_npy_size(path: Path, where: str, *, load: bool) -> None:
+    """Compare the size the header promises with the file before anything is allocated or
+    mapped: a damaged header claiming (10**11, 8) must not become "out of memory"."""
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as fh:
+            version = fmt.read_magic(fh)
+            if version == (1, 0):
+                shape, _fortran, dtype = fmt.read_array_header_1_0(fh)
+            else:
+                shape, _fortran, dtype = fmt.read_array_header_2_0(fh)
+            offset = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise InvalidInputError(f"{where}: not a readable .npy array ({exc})") from None
+    if dtype.hasobject:
+        return  # refused by np.load (no pickles), with its own message
+    count = 1
+    for dim in shape:
+        count *= int(dim)
+    need = count * dtype.itemsize
+    if size - offset < need:
+        raise InvalidInputError(
+            f"{where}: its header says shape {tuple(shape)} of {dtype} ({_size_text(need)}), but the "
+            f"file holds {_size_text(max(size - offset, 0))} of data (truncated or damaged file)")
+    if load:
+        import psutil
+
+        free = psutil.virtual_memory().available
+        if need > free:
+            from .errors import EnvironmentProblem
+
+            raise EnvironmentProblem(f"{where}: {_size_text(need)} do not fit into the free memory "
+                                     f"({_size_text(free)})")
+
+
+def check_finite(arr: np.ndarray, where: str, chunk_rows: int = 16384,
+                 max_abs: float | None = None) -> None:
+    """Raise naming the first NaN / infinite value of ``arr`` (chunked: little extra memory), and
+    with ``max_abs`` the first value beyond ``±max_abs``."""
     if arr.size == 0:
         return
     flat = arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr.reshape(-1, 1)
+
+    def at(start: int, mask: np.ndarray) -> str:
+        row, col = np.argwhere(mask)[0]
+        return f"row {start + row}" + (f", column {col}" if flat.shape[1] > 1 else "")
+
     for start in range(0, flat.shape[0], chunk_rows):
         block = flat[start:start + chunk_rows]
         if not np.isfinite(block).all():
-            row, col = np.argwhere(~np.isfinite(block))[0]
-            at = f"row {start + row}" + (f", column {col}" if flat.shape[1] > 1 else "")
-            raise InvalidInputError(f"{where}: NaN or infinite value at {at} (expected finite numbers)")
+            raise InvalidInputError(f"{where}: NaN or infinite value at {at(start, ~np.isfinite(block))}"
+                                    " (expected finite numbers)")
+        if max_abs is not None:
+            big = np.abs(block) > max_abs
+            if big.any():
+                top = float(np.abs(block).max())
+                raise InvalidInputError(
+                    f"{where}: values up to {top:.3g} in magnitude (first at {at(start, big)}); "
+                    f"expected values within ±{max_abs:g} (a diverged model? train it again and "
+                    "encode)")

@@ -48,6 +48,11 @@ class ProgressReporter:
         return self.cancel_event.is_set()
 
     def raise_if_cancelled(self) -> None:
+        """At a safe point: raise :class:`Cancelled` when cancelled, or the stop signal that
+        arrived meanwhile under :func:`latentexplorer.signals.polling`."""
+        from .signals import raise_if_pending
+
+        raise_if_pending()
         if self.cancel_event.is_set():
             raise Cancelled("cancelled by the user")
 

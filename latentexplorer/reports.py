@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis.report import analyze_latents, load_latents
+from .analysis.report import SUMMARY_FORMAT, analyze_latents, load_latents
 from .fileio import atomic_directory, check_replaceable, save_npy, write_json
 from .locks import output_lock
 
@@ -65,7 +65,8 @@ def _write_plots(summary, results, out_dir: Path, *, width: int = 1000) -> list[
 
 
 def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 1000,
-                   progress=None, wait: float | None = 0.0, **options) -> dict:
+                   progress=None, wait: float | None = 0.0, extra: dict | None = None,
+                   **options) -> dict:
     """Analyse latents and write ``out_dir/summary.json`` plus PNG plots.
 
     Parameters
@@ -80,6 +81,9 @@ def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 100
     progress : ProgressReporter, optional, keyword-only
     wait : float or None, keyword-only
         Seconds to wait for another writer of ``out_dir`` (None: as long as it takes).
+    extra : dict, optional, keyword-only
+        Further entries of ``summary.json`` computed by the caller (``analyze --compare`` adds
+        ``"comparison"``), written in the same unit.
     **options
         Passed to :func:`analyze_latents` (``bin_width``, ``kmeans``, ``tsne``, ...).
 
@@ -89,6 +93,8 @@ def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 100
         As written; ``summary["plots"]`` lists the PNG files (relative to ``out_dir``) and
         ``summary["plots_skipped"]`` gives the reason when plots were not written.
     """
+    out_dir = Path(out_dir)
+    _check_replaceable_analysis(out_dir)  # before the work: a folder we may not replace fails now
     z, mu, logvar, attributes, names, origin = load_latents(source)
     # explicit options win over what the source provides
     given_mu, given_logvar = options.pop("mu", None), options.pop("logvar", None)
@@ -99,12 +105,24 @@ def write_analysis(source, out_dir, *, plots: bool = True, plot_width: int = 100
         options["attribute_names"] = options.get("attribute_names") or names
     summary, results = analyze_latents(z, mu=mu, logvar=logvar, progress=progress, **options)
     summary["source"] = origin
-    out_dir = Path(out_dir)
-    check_replaceable(out_dir, "summary.json", "an analysis folder")
+    summary.update(extra or {})
     # the folder is one unit: built aside, it replaces an earlier analysis only when complete
-    with output_lock(out_dir).acquire(wait), atomic_directory(out_dir, overwrite=True) as tmp:
-        _write_outputs(summary, results, tmp, plots=plots, plot_width=plot_width, progress=progress)
+    with output_lock(out_dir).acquire(wait):
+        _check_replaceable_analysis(out_dir)  # again: another writer may have finished meanwhile
+        with atomic_directory(out_dir, overwrite=True) as tmp:
+            _write_outputs(summary, results, tmp, plots=plots, plot_width=plot_width,
+                           progress=progress)
     return summary
+
+
+def _check_replaceable_analysis(out_dir: Path) -> None:
+    """Only an earlier analysis (its summary.json has the analysis format) is ever replaced: never
+    a sweep's folder, a workspace or a folder of the user's."""
+    from .outputs import check_output
+
+    check_output(out_dir, kind="folder")
+    check_replaceable(out_dir, "summary.json", "an analysis folder", formats=(SUMMARY_FORMAT,),
+                      legacy_keys=("n_points", "z_dim", "radius", "components"))
 
 
 def _write_outputs(summary, results, out_dir: Path, *, plots, plot_width, progress) -> None:

@@ -131,6 +131,10 @@ _LAYERS = ("encoder_filters", "encoder_kernels", "encoder_strides",
 #: largest latent dimension and image side accepted (memory is checked separately, before building)
 MAX_Z_DIM = 65_536
 MAX_IMAGE_SIZE = 2048
+#: latent values beyond this magnitude come from no working model (a diverged one, a damaged file):
+#: latents are refused beyond it, and generators refuse settings whose vectors would leave it, so
+#: that statistics bins and a decoder's float32 arithmetic stay finite
+MAX_LATENT_ABS = 1e6
 LayerList = tuple[Annotated[int, Field(ge=1, le=8192)], ...]
 
 
@@ -349,6 +353,10 @@ class ModelInfo(Schema):
     model: ModelConfig
     kind: Literal["ae", "vae"]
     fingerprint: Fingerprint
+    #: fingerprints of the encoder's and the decoder's own weights (written since they are
+    #: checked on load; older epochs lack them)
+    encoder_fingerprint: Fingerprint | None = None
+    decoder_fingerprint: Fingerprint | None = None
     keras_version: Text | None = None
     epoch: Epoch | None = None
 
@@ -466,6 +474,15 @@ class LockHolder(Schema):
 
 
 # ------------------------------------------------------------------------------ GUI state
+class GuiThresholds(Schema):
+    """The dominant-component criterion of the explorer (explore.analysis.Thresholds)."""
+
+    mu: Annotated[float, Field(ge=0.0, le=100.0)] = 0.25
+    half_width: Annotated[float, Field(ge=0.0, le=100.0)] = 1.5
+    criterion: Literal["fwhm", "hwhm", "mad"] = "fwhm"
+    k: Annotated[float, Field(ge=0.0, le=100.0)] = 3.0
+
+
 class GuiState(OpenSchema):
     """``WS/gui_state.json``: disposable; :func:`parse_lenient` drops a bad entry, keeps the rest."""
 
@@ -479,7 +496,7 @@ class GuiState(OpenSchema):
     color_by: Annotated[str, Field(max_length=256)] | None = None
     snap: bool | None = None
     path_mode: bool | None = None
-    thresholds: dict[Literal["mu", "half_width"], Annotated[float, Field(ge=0.0, le=100.0)]] | None = None
+    thresholds: GuiThresholds | None = None
     path: dict[str, Any] | None = None
     samples: dict[str, Any] | None = None
     tab: Annotated[str, Field(max_length=64)] | None = None
@@ -488,6 +505,21 @@ class GuiState(OpenSchema):
     @classmethod
     def _plane_list(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
+
+
+QUICKSTART_FORMAT = "latentexplorer-quickstart/1"
+
+
+class QuickstartRecord(OpenSchema):
+    """``DIR/quickstart.json``: written when ``latentexplorer quickstart DIR`` has finished."""
+
+    format: Literal["latentexplorer-quickstart/1"]
+    n: PositiveCount
+    size: Annotated[int, Field(ge=1, le=MAX_IMAGE_SIZE)]
+    model: Literal["ae", "vae"]
+    z_dim: Annotated[int, Field(ge=1, le=MAX_Z_DIM)]
+    seed: Seed
+    epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)]
 
 
 def parse_lenient(schema: type[SchemaT], data: Any, where: str,

@@ -22,7 +22,7 @@ def _latents(n=1500, d=16, seed=0):
 def test_analyze_latents_summary_numbers():
     z = _latents()
     steps = []
-    s, res = analyze_latents(z, progress=ProgressReporter(lambda d, t, m: steps.append(m)))
+    s, res = analyze_latents(z, progress=ProgressReporter(lambda d, t, m, metrics=None: steps.append(m)))
     assert s["n_points"] == 1500 and s["z_dim"] == 16
     assert set(s["radius"]) >= {"mean", "peak", "p01", "p99"}
     assert s["radius"]["mean"] == pytest.approx(np.linalg.norm(z.astype(float), axis=1).mean())

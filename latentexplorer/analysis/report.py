@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..inputs import load_npy, printable
+from ..schemas import MAX_LATENT_ABS
 from ._validation import check_matrix, check_nonnegative, check_positive
 from .correlation import DEFAULT_THRESHOLDS, co_moments, counts_over, pairs_over, strongest_pair
 from .pca import LatentPCA
@@ -39,7 +40,7 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
                     mu_threshold: float = 0.25, hw_threshold: float = 1.5,
                     pair_threshold: float = 0.5, thresholds=DEFAULT_THRESHOLDS,
                     uniform_b: float = 1.5, kmeans: bool = False, kmeans_k=range(2, 81),
-                    kmeans_max_points: int | None = 50_000, tsne: bool = False,
+                    kmeans_max_points: int | None = None, tsne: bool = False,
                     tsne_max_points: int | None = 20_000, random_state: int = 0,
                     progress=None):
     """Run the statistics of SPEC §4 on latent vectors.
@@ -110,6 +111,10 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
 
     _step(progress, step, total, "component histograms")
     moments = co_moments(z)  # one streamed pass shared by the statistics, correlations and PCA
+    if tsne and bool(np.all(moments.constant)):
+        # t-SNE of identical points divides by their zero spread: refuse before any other work
+        raise InvalidInputError(f"z: all {n:,} points are identical (every component is constant), "
+                                "t-SNE has nothing to embed; leave out --tsne (a collapsed model?)")
     stats = component_stats(z, bin_width=bin_width, moments=moments)
     dom = dominant_components(stats, mu_threshold=mu_threshold, hw_threshold=hw_threshold)
     results.update(stats=stats, dominant=dom)
@@ -194,6 +199,9 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
         from .embedding import tsne_embedding
         _step(progress, step, total, "t-SNE")
         idx = subset(tsne_max_points)
+        if np.all(np.ptp(np.asarray(z[idx]), axis=0) == 0):
+            raise InvalidInputError(f"z: the {idx.size:,} points drawn for t-SNE are all identical; "
+                                    "pass a larger tsne_max_points or leave out t-SNE")
         emb = tsne_embedding(z[idx], random_state=random_state, progress=progress)
         results["tsne"] = (idx, emb)
         summary["tsne"] = {"n_points": int(idx.size)}
@@ -215,7 +223,8 @@ def load_latents(source):
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_dir():
-            z = load_npy(path, mmap=True, kinds="fiu", ndim=2, what="latent array")
+            z = load_npy(path, mmap=True, kinds="fiu", ndim=2, max_abs=MAX_LATENT_ABS,
+                         what="latent array")
             if z.shape[0] < 2:
                 raise InvalidInputError(f"{printable(path)}: {z.shape[0]} latent vectors, expected "
                                         "at least 2")

@@ -8,7 +8,8 @@ prints a table plus JSON rows ``name, ours, baseline, ratio, unit, budget, passe
   the table, the JSON document, and the subprocess protocol for the GUI / memory cases.
 * :mod:`.data` -- cached inputs (face stores, latent-like point clouds, JPEG folders).
 * :mod:`.cases` -- the registry; one module per group: :mod:`.training`, :mod:`.decode`,
-  :mod:`.analysis`, :mod:`.importing`, :mod:`.gui`.
+  :mod:`.analysis`, :mod:`.importing`; the GUI rows live in :mod:`latentexplorer.gui.bench_cases`
+  (named by string in the registry).
 
-Only :mod:`.gui` imports Qt, and only inside its child process (``QT_QPA_PLATFORM=offscreen``).
+Only the GUI rows import Qt, and only inside their child process (``QT_QPA_PLATFORM=offscreen``).
 """

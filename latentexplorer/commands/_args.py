@@ -12,7 +12,7 @@ import math
 import sys
 from typing import Callable
 
-from ..schemas import MAX_EPOCHS, MAX_IMAGE_SIZE, MAX_Z_DIM
+from ..schemas import MAX_EPOCHS, MAX_IMAGE_SIZE, MAX_LATENT_ABS, MAX_Z_DIM
 
 
 class Parser(argparse.ArgumentParser):
@@ -73,7 +73,9 @@ image_size = integer(8, MAX_IMAGE_SIZE)
 z_dim = integer(1, MAX_Z_DIM)
 epochs = integer(1, MAX_EPOCHS)
 batch_size = integer(1, 65_536)
-positive = number(0.0, lo_open=True)
+#: the generator settings of sample / sweep (b, sigma, sigma-level, fact, truncate): positive and
+#: at most MAX_LATENT_ABS, beyond which vectors leave every latent space and overflow float32
+positive = number(0.0, MAX_LATENT_ABS, lo_open=True)
 nonnegative = number(0.0)
 
 

@@ -8,10 +8,12 @@ import ctypes
 import importlib.util
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
 from ..errors import EnvironmentProblem, InvalidInputError
+from ..inputs import printable
 
 from . import _args
 
@@ -38,20 +40,95 @@ def check_display() -> None:
     """Fail with one line (exit 1) where the explorer's window could not be shown.
 
     No display (``DISPLAY`` / ``WAYLAND_DISPLAY`` unset, or an offscreen Qt platform) would run an
-    invisible window forever; a missing system library would abort inside Qt with a long message.
+    invisible window forever; a display that is named but not there (a Wayland socket that does
+    not exist, an X server that refuses the connection) or a missing system library would abort
+    inside Qt with a long message. Qt tries its platforms in order (``QT_QPA_PLATFORM``, else
+    Wayland when ``WAYLAND_DISPLAY`` or a Wayland session is set, then X11): one usable is enough.
     """
     if not sys.platform.startswith("linux"):
         return
-    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
-    has_x11, has_wayland = bool(os.environ.get("DISPLAY")), bool(os.environ.get("WAYLAND_DISPLAY"))
+    env = os.environ
     hint = ("run it in a desktop session (or ssh -X); 'latentexplorer screenshot WS --out FILE.png' "
             "renders the explorer without one")
-    if platform in ("offscreen", "minimal", "minimalegl", "vnc"):
-        raise NoDisplayError(f"no display: QT_QPA_PLATFORM={platform} shows no window; {hint}")
-    if not platform and not has_x11 and not has_wayland:
+    explicit = [p.split(":")[0].strip().lower() for p in env.get("QT_QPA_PLATFORM", "").split(";")]
+    explicit = [p for p in explicit if p]
+    if explicit and explicit[0] in ("offscreen", "minimal", "minimalegl", "vnc"):
+        raise NoDisplayError(f"no display: QT_QPA_PLATFORM={explicit[0]} shows no window; {hint}")
+    if not explicit and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY") \
+            and env.get("XDG_SESSION_TYPE", "").lower() != "wayland":
         raise NoDisplayError(f"no display: DISPLAY and WAYLAND_DISPLAY are not set; {hint}")
-    if platform == "xcb" or (not platform and has_x11 and not has_wayland):
+    candidates = explicit or _default_platforms(env)
+    reasons: list[str] = []
+    missing_library: NoDisplayError | None = None
+    for platform in candidates:
+        try:
+            reason = _unusable(platform, env)
+        except NoDisplayError as exc:  # its system library is missing
+            missing_library = missing_library or exc
+            continue
+        if reason is None:
+            return
+        reasons.append(reason)
+    if missing_library is not None:
+        raise missing_library
+    raise NoDisplayError(f"no display: {'; '.join(dict.fromkeys(reasons))}; {hint}")
+
+
+def _default_platforms(env) -> list[str]:
+    """Qt 6's order without ``QT_QPA_PLATFORM``: Wayland first when it is announced, then X11."""
+    order = ["xcb"] if env.get("DISPLAY") else []
+    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE", "").lower() == "wayland":
+        order.insert(0, "wayland")
+    if "xcb" not in order:
+        order.append("xcb")  # Qt's built-in default is always tried last
+    return order
+
+
+def _unusable(platform: str, env) -> str | None:
+    """Why Qt's ``platform`` cannot show a window here (None: it can, or we cannot tell)."""
+    if platform == "xcb":
+        display = env.get("DISPLAY")
+        if not display:
+            return "DISPLAY is not set"
         _check_plugin("libqxcb.so", "X11")
+        if _x11_refuses(display):
+            return f"the X display DISPLAY={printable(display)} cannot be opened (no X server there?)"
+        return None
+    if platform.startswith("wayland"):
+        name = env.get("WAYLAND_DISPLAY") or "wayland-0"
+        runtime = env.get("XDG_RUNTIME_DIR")
+        if not os.path.isabs(name) and not runtime:
+            return f"WAYLAND_DISPLAY={printable(name)} but XDG_RUNTIME_DIR is not set"
+        socket_path = Path(name if os.path.isabs(name) else os.path.join(runtime, name))
+        try:
+            is_socket = stat.S_ISSOCK(socket_path.stat().st_mode)
+        except OSError:
+            is_socket = False
+        if not is_socket:
+            return (f"no Wayland display at {printable(socket_path)} "
+                    f"(WAYLAND_DISPLAY={printable(name)})")
+        _check_plugin("libqwayland.so", "Wayland")
+        return None
+    return None  # eglfs, linuxfb, ...: Qt says itself whether it works
+
+
+def _x11_refuses(display: str) -> bool:
+    """True when libxcb cannot connect to ``display`` (False when it can, or libxcb is absent)."""
+    try:
+        lib = ctypes.CDLL("libxcb.so.1")
+        lib.xcb_connect.restype = ctypes.c_void_p
+        lib.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+        lib.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+        lib.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    except (OSError, AttributeError):
+        return False
+    conn = lib.xcb_connect(display.encode(), None)
+    if not conn:
+        return True
+    try:
+        return lib.xcb_connection_has_error(conn) != 0
+    finally:
+        lib.xcb_disconnect(conn)
 
 
 def _check_plugin(name: str, what: str) -> None:

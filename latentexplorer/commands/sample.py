@@ -2,8 +2,10 @@
 
 ``sample`` draws n vectors with one generator (fitted to the workspace's latents), decodes them,
 writes ``GRID.png`` and the sidecar ``GRID.json`` (every z-vector, generator + settings, seed,
-decoder fingerprint, face-likeness scores). ``sweep`` writes one grid per box half-width b
-(uniform) or sigma (normal) and ``DIR/summary.json`` with radius and face-likeness per value —
+decoder fingerprint, scores) and prints the generator's scoreboard line: face-detector rates
+(MTCNN, Haar) with 95 % intervals, variety and precision/recall/density/coverage against held-out
+photos, re-encode ratio, closeness to the data, radius. ``sweep`` writes one grid per box
+half-width b (uniform) or sigma (normal) and ``DIR/summary.json`` with the scoreboard per value —
 the radius sweep of SPEC §5.7.
 
 ``--sharpen 0`` (default) means no post-processing; other values are PIL sharpness factors
@@ -17,8 +19,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InvalidInputError
 from ..explore.generate import (MAX_GRID_IMAGES, METHODS, GenerationContext, GeneratorSpec, generate,
                                 write_grid)
@@ -31,33 +31,27 @@ METHOD_CHOICES = list(METHODS)
 
 @dataclass
 class SampleResult:
-    """What :func:`sample_to_grid` wrote, with the set's radius and scores."""
+    """What :func:`sample_to_grid` wrote, with the set's scoreboard entry."""
 
     png: Path
     sidecar: Path
-    method: str
-    params: dict
-    radius_mean: float
-    scores: dict | None
+    scoreboard: dict
+
+    @property
+    def radius_mean(self) -> float:
+        return self.scoreboard["radius_mean"]
 
     def __str__(self) -> str:
-        text = f"{self.method} {self.params}: radius {self.radius_mean:.2f}"
-        if self.scores:
-            s = self.scores
-            text += (f", face score {s['face_score_mean']:.2f}, cycle x{s['cycle_ratio_median']:.2f}, "
-                     f"nn x{s['nn_ratio_median']:.2f}")
-            if "all_hit_rate" in s:
-                text += f", hit {s['all_hit_rate']:.0%}"
-        return text
+        from ..explore.scoreboard import format_entry
+
+        return format_entry(self.scoreboard)
 
 
 def _write(ctx: GenerationContext, spec: GeneratorSpec, out: Path, *, sharpen: float, cols, scale: int,
            scores: bool, staged: bool = False) -> SampleResult:
     gen = generate(spec, ctx, score=scores)
     sidecar = write_grid(gen, ctx, out, sharpen=sharpen, cols=cols, scale=scale, staged=staged)
-    summary = gen.summary()
-    return SampleResult(Path(out), sidecar, gen.name, gen.settings, summary["radius_mean"],
-                        summary.get("scores"))
+    return SampleResult(Path(out), sidecar, gen.scoreboard())
 
 
 def sample_to_grid(ctx: GenerationContext, spec: GeneratorSpec, *, out, sharpen: float = 0,
@@ -102,7 +96,6 @@ def radius_sweep(ctx: GenerationContext, method: str, values, *, n: int = 14, se
     key = "b" if method == "uniform" else "sigma"
     with output_lock(out_dir).acquire(wait):
         _check_replaceable_sweep(out_dir)
-        data_r = np.linalg.norm(np.asarray(ctx.z, dtype=np.float64), axis=1)
         entries = []
         with atomic_directory(out_dir, overwrite=True) as tmp:
             for v in values:
@@ -111,15 +104,12 @@ def radius_sweep(ctx: GenerationContext, method: str, values, *, n: int = 14, se
                              sharpen=sharpen, cols=cols, scale=scale, scores=scores, staged=True)
                 entries.append({key: v, "grid": name, "radius_mean": res.radius_mean,
                                 "radius_theory_mean": _radius_theory(method, v, ctx.z.shape[1]),
-                                "face_likeness": res.scores})
+                                "scoreboard": res.scoreboard})
                 print(f"  {res}")
             summary = {"format": SWEEP_FORMAT, "method": method, "parameter": key, "n": n,
                        "seed": seed, "z_dim": int(ctx.z.shape[1]), "fingerprint": ctx.fingerprint,
                        **ctx.provenance,
-                       "data_radius": {"mean": float(data_r.mean()),
-                                       "p01": float(np.percentile(data_r, 1)),
-                                       "p99": float(np.percentile(data_r, 99))},
-                       "entries": entries}
+                       "data_radius": ctx.data_radius, "entries": entries}
             write_json(tmp / "summary.json", summary)
     return summary
 
@@ -196,7 +186,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="grid columns (default: %(default)s)")
     p.add_argument("--scale", type=_args.integer(1, 16), default=1,
                    help="integer enlargement of each tile, 1 to 16 (default 1)")
-    p.add_argument("--no-scores", action="store_true", help="skip the face-likeness scores (faster)")
+    p.add_argument("--no-scores", action="store_true",
+                   help="skip the scoreboard (face detectors, variety, coverage, closeness; faster)")
     _args.add_wait(p)
 
 

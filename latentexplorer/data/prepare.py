@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import stat
 import time
+import warnings
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -179,7 +180,12 @@ def _decode(path: Path, preset: str, size: int) -> np.ndarray:
             raise InvalidInputError("not a regular file (a folder, FIFO or device)")
         if st.st_size == 0:
             raise InvalidInputError("empty file")
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow warns about images over its own pixel limit; ours (MAX_PIXELS, below) is
+            # stricter and names the file in the skip list, so its warning would only add noise
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 # one wording per import (no per-file size) so the summary groups these files

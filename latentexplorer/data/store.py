@@ -169,6 +169,31 @@ class DatasetStore:
         return self.attributes[:, self.attribute_names.index(name)]
 
 
+def _amount(size: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9)):
+        if size >= scale / 10:
+            return f"{size / scale:,.2f} {unit}"
+    return f"{size / 1e6:.1f} MB"
+
+
+def check_disk_space(out_dir: str | Path, n: int, size: int) -> None:
+    """Refuse a store whose images cannot fit on the disk of ``out_dir`` (exit 1, one line naming
+    the need), before a memory-mapped file of that size is even asked for (a file beyond what the
+    file system allows would otherwise end in a bare "[Errno 22] Invalid argument")."""
+    need = int(n) * int(size) * int(size) * 3
+    folder = Path(out_dir).absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    except OSError:
+        return  # cannot tell: the allocation will say
+    if need > free:
+        raise WriteFailedError(errno.ENOSPC, f"{printable(out_dir)}: {n:,} images of {size}x{size} px "
+                                             f"need {_amount(need)} of disk space, {printable(folder)} "
+                                             f"has {_amount(free)} free")
+
+
 class StoreWriter:
     """Write a store atomically: everything goes to a temporary folder renamed on :meth:`finish`.
 
@@ -191,6 +216,7 @@ class StoreWriter:
         self._lock = output_lock(self.out_dir)
         self.n = int(n)
         self.size = int(size)
+        check_disk_space(self.out_dir, self.n, self.size)  # before anything is allocated
         self.overwrite = overwrite
         self._ctx = None
         self._tmp: Path | None = None
@@ -210,8 +236,14 @@ class StoreWriter:
             self._lock.release()
             raise
         try:
-            self.images = np.lib.format.open_memmap(
-                self._tmp / "images.npy", mode="w+", dtype=np.uint8, shape=(self.n, self.size, self.size, 3))
+            try:
+                self.images = np.lib.format.open_memmap(
+                    self._tmp / "images.npy", mode="w+", dtype=np.uint8,
+                    shape=(self.n, self.size, self.size, 3))
+            except OSError as exc:  # EFBIG / EINVAL: larger than the file system allows
+                need = _amount(self.n * self.size * self.size * 3)
+                raise WriteFailedError(exc.errno, f"{printable(self.out_dir)}: cannot create the "
+                                                  f"{need} images file ({exc.strerror})") from None
             self._reserve_disk_space(self._tmp / "images.npy")
         except BaseException:
             # __exit__ is not called when __enter__ fails: remove the partial folder here.

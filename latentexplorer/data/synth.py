@@ -575,9 +575,9 @@ def write_synthetic_store(out: str | Path, n: int = 20000, size: int = 96, seed:
     _check_args(n, size, seed, 0)
     n, size = int(n), int(size)
     t0 = time.monotonic()
-    factors = np.empty((n, len(FACTOR_NAMES)), dtype=np.float32)
     step = 512  # images per progress update / cancel check
-    with StoreWriter(out, n, size, overwrite=overwrite, wait=wait) as w:
+    with StoreWriter(out, n, size, overwrite=overwrite, wait=wait) as w:  # checks the disk first
+        factors = np.empty((n, len(FACTOR_NAMES)), dtype=np.float32)
         for s in range(0, n, step):
             if progress is not None:
                 progress.raise_if_cancelled()

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis.pca import LatentPCA
-from ..analysis.statistics import ComponentStats, component_stats, dominant_components
+from ..analysis.statistics import (ComponentStats, SaturationWarning, component_stats, dominant_components,
+                                   dominant_components_mad)
 from ..progress import ProgressReporter
 from .neighbors import NearestIndex, pca_leading_coords
 
@@ -21,10 +22,20 @@ PCA_MAX_COMPONENTS = 256
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The dominant-component criterion (SPEC §4): |μ| ≥ ``mu`` or half-width ≥ ``half_width``."""
+    """The dominant-component criterion.
+
+    ``criterion``: ``"fwhm"`` — the seeds' |μ| ≥ ``mu`` or width ≥ ``half_width`` with the width
+    read as the full width at half maximum (SPEC §4, the default); ``"hwhm"`` — the same with the
+    half width at half maximum, the seeds' numbers (see
+    :func:`~latentexplorer.analysis.statistics.dominant_components`); ``"mad"`` — data-driven:
+    variance or |μ| at least ``k`` robust standard deviations above the median component
+    (:func:`~latentexplorer.analysis.statistics.dominant_components_mad`; never saturates).
+    """
 
     mu: float = 0.25
     half_width: float = 1.5
+    criterion: str = "fwhm"
+    k: float = 3.0
 
 
 @dataclass
@@ -49,11 +60,27 @@ class ExplorerAnalysis:
 
     def dominant(self, thresholds: Thresholds | None = None) -> list[int]:
         """Dominant components, widest first."""
+        import warnings
+
         t = thresholds or self.thresholds
-        idx = np.asarray(dominant_components(self.stats, mu_threshold=t.mu,
-                                             hw_threshold=t.half_width), dtype=np.int64)
+        if t.criterion == "mad":
+            idx = dominant_components_mad(self.stats, k=t.k)
+        else:
+            with warnings.catch_warnings():  # saturation is shown by the caller (saturated())
+                warnings.simplefilter("ignore", SaturationWarning)
+                idx = dominant_components(self.stats, mu_threshold=t.mu, hw_threshold=t.half_width,
+                                          width="half" if t.criterion == "hwhm" else "full")
+        idx = np.asarray(idx, dtype=np.int64)
         hw = np.asarray(self.stats.half_width)
         return [int(i) for i in idx[np.argsort(-hw[idx], kind="stable")]]
+
+    def saturated(self, thresholds: Thresholds | None = None) -> bool:
+        """Whether the criterion selects almost every component (it singles none out)."""
+        from ..analysis.statistics import SATURATION_FRACTION, SATURATION_MIN_COMPONENTS
+
+        z_dim = self.stats.z_dim
+        return z_dim >= SATURATION_MIN_COMPONENTS and \
+            len(self.dominant(thresholds)) >= SATURATION_FRACTION * z_dim
 
     @property
     def std(self) -> np.ndarray:

@@ -4,8 +4,11 @@ GUI's generator tab.
 * :class:`GeneratorSpec` — which generator, its settings, how many vectors, the seed (what a grid's
   sidecar and the GUI state record; the same spec on the same z-points gives the same vectors);
 * :class:`GenerationContext` — what one workspace provides, loaded once: the z-points, the decoder of
-  one committed epoch with its fingerprint, the scorer, and the provenance written into every output;
-* :func:`generate` — fit (cached) → sample → decode → score, returning a :class:`Generated`;
+  one committed epoch with its fingerprint, the closeness scorer, the judge's reference photos, and
+  the provenance written into every output;
+* :func:`generate` — fit (cached) → sample → decode → judge and score, returning a :class:`Generated`
+  whose :meth:`~Generated.scoreboard` entry is what every front end shows
+  (:mod:`latentexplorer.explore.scoreboard`);
 * :func:`write_grid` — the PNG + JSON sidecar of a :class:`Generated`.
 """
 
@@ -79,19 +82,25 @@ class Generated:
     settings: dict
     z: np.ndarray
     images: np.ndarray | None = None
-    scores: Any = None  # render.facelikeness.FaceLikeness
+    scores: Any = None  # render.closeness.Closeness of the decoded vectors
+    judge: dict | None = None  # explore.scoreboard.judge_images of the decoded images
+    data_radius: dict | None = None  # radius of the data (and of a VAE's sampled cloud)
 
     @property
     def radius(self) -> np.ndarray:
         return np.linalg.norm(self.z.astype(np.float64), axis=1)
 
-    def summary(self) -> dict:
-        r = self.radius
-        out = {"generator": self.name, "settings": self.settings, "n": int(len(self.z)),
-               "seed": self.spec.seed, "radius_mean": float(r.mean()), "radius_std": float(r.std())}
-        if self.scores is not None:
-            out["scores"] = self.scores.to_dict()["summary"]
-        return out
+    def scoreboard(self) -> dict:
+        """The scoreboard entry (detector rates, variety, coverage, re-encode ratio, radius)."""
+        from .scoreboard import entry
+
+        return entry(self, self.data_radius)
+
+    def confidences(self) -> list[float | None] | None:
+        """MTCNN's confidence per decoded image (0 where no face was found), or None."""
+        if self.judge is None or not self.judge.get("images"):
+            return None
+        return [(im.get("mtcnn") or {}).get("confidence") or 0.0 for im in self.judge["images"]]
 
 
 class GenerationContext:
@@ -105,21 +114,30 @@ class GenerationContext:
     fingerprint : str, optional
         Weights fingerprint of ``decoder`` (recorded in every sidecar; writing a grid needs it).
     ws : Workspace, optional
-        Gives the encoder and training images for the face-likeness scores, and the provenance.
+        Gives the encoder and training images for the closeness scores, the held-out photos the
+        judge compares with, and the provenance.
+    sampled : ndarray of shape (n_points, z_dim), optional
+        A VAE's sampled cloud z = μ + σ·ε (what its decoder was trained on): the closeness scores and
+        the radius are measured against it too.
     provenance : dict, optional
         Extra JSON entries for every sidecar (workspace, epochs, staleness of the latents).
     """
 
     def __init__(self, z: np.ndarray, decoder=None, fingerprint: str | None = None, *, ws=None,
-                 snapshot=None, provenance: dict | None = None) -> None:
+                 snapshot=None, provenance: dict | None = None, sampled: np.ndarray | None = None) -> None:
+        from .scoreboard import radius_summary
+
         self.z = z
         self.decoder = decoder
         self.fingerprint = fingerprint
         self.ws = ws
         self.snapshot = snapshot
+        self.sampled = sampled
         self.provenance = dict(provenance or {})
+        self.data_radius = radius_summary(z, sampled)
         self._samplers: dict[tuple, Any] = {}
         self._scorer = None
+        self._reference: dict | None | bool = False  # False: not computed yet
 
     @classmethod
     def from_workspace(cls, ws, warn=None) -> "GenerationContext":
@@ -138,8 +156,10 @@ class GenerationContext:
                       "model_epoch": snapshot.epoch,
                       "latents": {"fingerprint": latents.fingerprint, "epoch": latents.meta.epoch,
                                   "stale": staleness.message if staleness.stale else None}}
+        from .scoreboard import sampled_cloud
+
         return cls(latents.z, Decoder(keras_decoder), weights_fingerprint(keras_decoder), ws=ws,
-                   snapshot=snapshot, provenance=provenance)
+                   snapshot=snapshot, provenance=provenance, sampled=sampled_cloud(latents))
 
     def sampler(self, spec: GeneratorSpec):
         """The generator of ``spec`` fitted to the z-points (fitted once per method and settings)."""
@@ -151,41 +171,57 @@ class GenerationContext:
         return self._samplers[key]
 
     def scorer(self):
-        """The face-likeness scorer (needs the workspace's encoder and images; None without)."""
+        """The closeness scorer (needs the workspace's encoder and images; None without). For a VAE
+        it measures against the sampled cloud, the one the decoder was trained on."""
         if self._scorer is None and self.ws is not None and self.decoder is not None:
             from ..analysis.statistics import component_stats
             from ..models.codec import Encoder
-            from ..render.facelikeness import FaceLikenessScorer
+            from ..render.closeness import ClosenessScorer
 
-            stats = component_stats(self.z)
+            cloud = self.z if self.sampled is None else self.sampled
+            stats = component_stats(cloud)
             encoder = Encoder(self.ws.load_encoder(self.snapshot or self.ws.snapshot()))
-            self._scorer = FaceLikenessScorer(self.decoder, encoder, self.z, self.ws.dataset().images,
-                                              mu=stats.mu, half_width=stats.half_width)
+            self._scorer = ClosenessScorer(self.decoder, encoder, cloud, self.ws.dataset().images,
+                                           mu=stats.mu, half_width=stats.half_width)
         return self._scorer
+
+    def judge_reference(self, progress=None) -> dict | None:
+        """Judge features of held-out photos of the workspace's dataset (computed once)."""
+        if self._reference is False:
+            from .scoreboard import judge_reference
+
+            self._reference = None if self.ws is None else judge_reference(self.ws, progress=progress)
+        return self._reference
 
 
 def generate(spec: GeneratorSpec, ctx: GenerationContext, *, n_decode: int | None = None,
              score: bool = True, progress: ProgressReporter | None = None) -> Generated:
-    """Sample ``spec.n`` vectors, decode the first ``n_decode`` (default: all) and score them."""
+    """Sample ``spec.n`` vectors, decode the first ``n_decode`` (default: all); with ``score``,
+    judge the decoded images (face detectors, variety, coverage) and score their closeness."""
     reporter = progress or ProgressReporter()
-    reporter.update(0, 4, f"fitting the {spec.method} generator")
+    reporter.update(0, 5, f"fitting the {spec.method} generator")
     sampler = ctx.sampler(spec)
     reporter.raise_if_cancelled()
-    reporter.update(1, 4, f"sampling {spec.n:,} vectors")
+    reporter.update(1, 5, f"sampling {spec.n:,} vectors")
     z = np.asarray(sampler.sample(spec.n, np.random.default_rng(spec.seed)), dtype=np.float32)
-    out = Generated(spec, sampler.name, sampler.params(), z)
+    out = Generated(spec, sampler.name, sampler.params(), z, data_radius=ctx.data_radius)
     n_decode = spec.n if n_decode is None else min(int(n_decode), spec.n)
     if ctx.decoder is not None and n_decode > 0:
         reporter.raise_if_cancelled()
-        reporter.update(2, 4, f"decoding {n_decode} faces")
+        reporter.update(2, 5, f"decoding {n_decode} faces")
         out.images = ctx.decoder.decode(z[:n_decode])
         if score:
+            from .scoreboard import judge_images
+
+            reporter.raise_if_cancelled()
+            reporter.update(3, 5, "judging the faces (MTCNN, Haar, variety, coverage)")
+            out.judge = judge_images(out.images, ctx.judge_reference(reporter), progress=reporter)
             reporter.raise_if_cancelled()
             scorer = ctx.scorer()
             if scorer is not None:
-                reporter.update(3, 4, "face-likeness scores")
+                reporter.update(4, 5, "re-encode and closeness scores")
                 out.scores = scorer.score(z[:n_decode], out.images)
-    reporter.update(4, 4, f"{spec.n:,} vectors generated")
+    reporter.update(5, 5, f"{spec.n:,} vectors generated")
     return out
 
 
@@ -200,9 +236,12 @@ def write_grid(gen: Generated, ctx: GenerationContext, out, *, sharpen: float = 
     n = len(gen.images)
     cols = min(n, cols) if cols else None
     radius = gen.radius[:n]
+    scores = None
+    if gen.judge is not None or gen.scores is not None:
+        scores = {"scoreboard": gen.scoreboard(), "judge": gen.judge,
+                  "closeness": None if gen.scores is None else gen.scores.to_dict()}
     return save_grid(out, gen.images, gen.z[:n], generator=gen.name, settings=gen.settings,
-                     seed=gen.spec.seed, fingerprint=ctx.fingerprint,
-                     scores=None if gen.scores is None else gen.scores.to_dict(), cols=cols,
+                     seed=gen.spec.seed, fingerprint=ctx.fingerprint, scores=scores, cols=cols,
                      labels=labels, sharpen=sharpen, scale=scale, staged=staged,
                      extra={**ctx.provenance, "n_generated": int(len(gen.z)),
                             "radius": {"mean": float(radius.mean()), "std": float(radius.std())},

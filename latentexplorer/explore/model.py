@@ -55,6 +55,7 @@ class ExplorationModel:
     samplesChanged = Signal(object)       # (m, z_dim) array or None
     pathChanged = Signal(object)          # PlanePath, DirectionPath or None
     imageChanged = Signal(object)         # the decoded image (H, W, 3) of the current vector
+    layersChanged = Signal(object)        # {name: (m, z_dim) array} of the named latent sets shown
 
     def __init__(self) -> None:
         self.z: np.ndarray | None = None
@@ -78,6 +79,8 @@ class ExplorationModel:
         self.sample_info: dict = {}
         self.path: PlanePath | DirectionPath | None = None
         self.image: np.ndarray | None = None
+        #: named latent sets (other images encoded by the same model) drawn as extra layers
+        self.layers: dict[str, np.ndarray] = {}
         self._plane_cache: tuple[Any, np.ndarray] | None = None
         self._ellipse_cache: tuple[Any, Ellipse | None] | None = None
 
@@ -120,6 +123,9 @@ class ExplorationModel:
             self.plane = Plane()
         if not same_dim:
             self.samples, self.sample_info, self.path = None, {}, None
+        if self.layers:
+            self.layers = {}
+            self.layersChanged.emit({})
         self.dataChanged.emit(self)
         self.planeChanged.emit(self.plane)
         if z is None:
@@ -297,8 +303,10 @@ class ExplorationModel:
             self.modesChanged.emit(snap, path_mode)
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
-        if thresholds.mu < 0 or thresholds.half_width < 0:
+        if thresholds.mu < 0 or thresholds.half_width < 0 or thresholds.k < 0:
             raise InvalidInputError("dominant thresholds: expected numbers >= 0")
+        if thresholds.criterion not in ("fwhm", "hwhm", "mad"):
+            raise InvalidInputError(f"dominant criterion: expected fwhm, hwhm or mad, got {thresholds.criterion!r}")
         self.thresholds = thresholds
         if self.analysis is not None:
             self.analysis.thresholds = thresholds
@@ -377,6 +385,24 @@ class ExplorationModel:
                 return self.set_path(None)
         self.path = path
         self.pathChanged.emit(path)
+
+    def set_layer(self, name: str, z: np.ndarray | None) -> None:
+        """Show the named latent set ``z`` (m, z_dim) as an extra layer (None removes it)."""
+        if z is None:
+            if self.layers.pop(name, None) is not None:
+                self.layersChanged.emit(dict(self.layers))
+            return
+        z = np.asarray(z)
+        if z.ndim != 2 or z.shape[0] < 1 or z.shape[1] != self.z_dim:
+            raise InvalidInputError(f"layer {name!r}: expected shape (m, {self.z_dim}), got {z.shape}")
+        if not np.isfinite(z).all():
+            raise InvalidInputError(f"layer {name!r}: contains NaN or infinite values")
+        self.layers[name] = z.astype(np.float32, copy=False)
+        self.layersChanged.emit(dict(self.layers))
+
+    def layer_points(self, name: str) -> np.ndarray:
+        """Plane coordinates (m, 2) of layer ``name`` in the current plane."""
+        return self.projector.points(self.layers[name], self.plane)
 
     def set_direction_path(self, name: str, direction: np.ndarray, lo: float, hi: float) -> None:
         """A path through the current vector along ``direction`` from ``lo`` to ``hi``."""

@@ -9,6 +9,8 @@ still being computed) is applied when it can be, or dropped with a warning — t
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Callable
 
 import numpy as np
@@ -24,7 +26,7 @@ def to_state(m: ExplorationModel, **extra) -> dict:
     """The JSON-ready state of ``m`` (plus ``extra`` entries such as the open tab)."""
     state = {"plane": m.plane.as_list(), "sigma_level": m.sigma_level, "fact": m.fact,
              "sharpen": m.sharpen, "color_by": m.color_by, "snap": m.snap, "path_mode": m.path_mode,
-             "thresholds": {"mu": m.thresholds.mu, "half_width": m.thresholds.half_width}}
+             "thresholds": dataclasses.asdict(m.thresholds)}
     if m.current is not None:
         state["current"] = [float(x) for x in m.current.vector]
         state["current_index"] = m.current.index
@@ -53,8 +55,7 @@ def restore(m: ExplorationModel, state: dict, warn: Callable[[str], None] = lamb
         m.set_modes(snap=state.get("snap"), path_mode=state.get("path_mode"))
     if "thresholds" in state:
         t = state["thresholds"]
-        attempt("thresholds", lambda: m.set_thresholds(
-            Thresholds(t.get("mu", m.thresholds.mu), t.get("half_width", m.thresholds.half_width))))
+        attempt("thresholds", lambda: m.set_thresholds(Thresholds(**{**dataclasses.asdict(m.thresholds), **t})))
     if "current" in state and len(state["current"]) == m.z_dim:
         idx = state.get("current_index")
         idx = idx if isinstance(idx, int) and 0 <= idx < m.n_points else None

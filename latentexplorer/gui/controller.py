@@ -45,6 +45,15 @@ def load_workspace_data(params, reporter: ProgressReporter | None = None) -> dic
             out["fingerprint"] = weights_fingerprint(keras_decoder)
         except InvalidInputError as exc:  # the z-points still load; say why no face appears
             out["decoder_error"] = f"the decoder could not be loaded, faces cannot be shown: {exc}"
+    out["layers"] = {}
+    for name in ws.latent_set_names():  # other images encoded by this model: extra layers
+        try:
+            layer = ws.latents(name)
+        except InvalidInputError as exc:
+            log.warning("latent set %s not shown: %s", name, exc)
+            continue
+        if ws.staleness(layer).model is None:  # encoded by the weights now committed
+            out["layers"][name] = layer.z
     reporter.update(2, 2, "workspace loaded")
     return out
 
@@ -135,6 +144,8 @@ class ExplorerController(QObject):
                            attribute_names=None if ds is None else ds.attribute_names,
                            filenames=None if ds is None else ds.filenames)
             self.start_analysis()
+            for name, z in (res.get("layers") or {}).items():
+                model.set_layer(name, z)
         self.restored = dict(saved or {})
         if saved:
             restore(model, saved, warn=log.warning)

@@ -15,12 +15,13 @@ import logging
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from ..errors import InvalidInputError
 from ..explore.generate import GenerationContext, GeneratorSpec, generate
 from ..progress import ProgressReporter
 from .face_grid import FaceGrid
+from .scoreboard_table import ScoreboardTable
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,12 @@ class GeneratorPanel(QWidget):
         box.setMaximumWidth(320)
         self.grid = FaceGrid()
         self.grid.setToolTip("Click a face to make its vector the current one")
+        self.scoreboard = ScoreboardTable()
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(self.grid)
+        right.addWidget(self.scoreboard)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
 
         lay = QHBoxLayout(self)
         left = QVBoxLayout()
@@ -138,7 +145,7 @@ class GeneratorPanel(QWidget):
         left.addWidget(self.status)
         left.addStretch(1)
         lay.addLayout(left)
-        lay.addWidget(self.grid, 1)
+        lay.addWidget(right, 1)
 
         self.generate_button.clicked.connect(self.generate)
         self.new_seed_button.clicked.connect(lambda: (self.seed.setValue(self.seed.value() + 1),
@@ -305,19 +312,25 @@ class GeneratorPanel(QWidget):
 
     def _set_result(self, gen) -> None:
         self.result = gen
+        board = gen.scoreboard()
         try:
-            self.model.set_samples(gen.z, {"spec": gen.spec.to_dict(), **gen.summary()})
+            self.model.set_samples(gen.z, {"spec": gen.spec.to_dict(), "scoreboard": board})
         except InvalidInputError as exc:
             self._failed(str(exc))
             return
-        s = gen.summary()
-        text = (f"<b>{s['n']:,}</b> vectors ({s['generator']}), radius {s['radius_mean']:.2f} ± "
-                f"{s['radius_std']:.2f}")
-        if gen.scores is not None:
-            fs = np.asarray(gen.scores.face_score)
-            text += f"<br>closeness to the data: mean <b>{fs.mean():.2f}</b>, median {np.median(fs):.2f}"
+        text = (f"<b>{board['n']:,}</b> vectors ({board['generator']}), radius {board['radius_mean']:.2f} ± "
+                f"{board['radius_std']:.2f}")
+        m = board.get("mtcnn")
+        if m:
+            lo, hi = m["interval"]
+            text += (f"<br>faces found (MTCNN): <b>{m['rate']:.0%}</b> [{lo:.0%}–{hi:.0%}] of "
+                     f"{board['n_judged']}")
+        if board.get("variety_ratio") is not None:
+            text += f"<br>variety ×{board['variety_ratio']:.2f} of real photos"
         if gen.images is None:
             text += "<br>(no decoder: faces not shown)"
+        elif gen.judge is not None or gen.scores is not None:
+            self.scoreboard.add(board)
         self.status.setText(text)
         self._show_grid()
         self._update_enabled()
@@ -339,20 +352,25 @@ class GeneratorPanel(QWidget):
         return imgs
 
     def captions(self) -> tuple[list[str], list[str]]:
+        """Per face: a caption (MTCNN's confidence, or the radius without a judge) and a tooltip."""
         gen = self.result
         n = len(gen.images)
         radius = gen.radius[:n]
-        sc = gen.scores
+        sc, conf = gen.scores, gen.confidences()
         caps, tips = [], []
         for i in range(n):
-            if sc is not None:
-                caps.append(f"close {sc.face_score[i]:.2f}")
-                tip = (f"#{i}: closeness to the data {sc.face_score[i]:.3f}\nre-encode ratio "
-                       f"{sc.cycle_ratio[i]:.2f}, nearest-image ratio {sc.nn_ratio[i]:.2f}\nradius {radius[i]:.2f}")
+            lines = [f"#{i}: radius {radius[i]:.2f}"]
+            if conf is not None:
+                caps.append(f"face {conf[i]:.2f}" if conf[i] else "no face")
+                found = gen.judge["images"][i]
+                lines.append("MTCNN: " + (f"face, confidence {conf[i]:.3f}" if conf[i] else "no face")
+                             + "; Haar: " + ("face" if (found.get("haar") or {}).get("found") else "no face"))
             else:
                 caps.append(f"R {radius[i]:.1f}")
-                tip = f"#{i}: radius {radius[i]:.2f}"
-            tips.append(tip + "\nclick: make it the current vector")
+            if sc is not None:
+                lines.append(f"closeness to the data {sc.closeness[i]:.2f}; re-encode ratio "
+                             f"{sc.cycle_ratio[i]:.2f}; nearest-image ratio {sc.nn_ratio[i]:.2f}")
+            tips.append("\n".join(lines) + "\nclick: make it the current vector")
         return caps, tips
 
     def _show_grid(self) -> None:

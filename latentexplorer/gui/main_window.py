@@ -17,7 +17,6 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QMessageBox, QProgressBar, QPushButton, QScrollArea, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -28,7 +27,10 @@ from .banner import StaleBanner
 from .component_sliders import ComponentSliders
 from .controller import ExplorerController, synthetic_workspace_task
 from .face_view import FaceView
+from .facemap_overlay import FaceMapOverlay
 from .generator_panel import GeneratorPanel
+from .layers_overlay import LayersOverlay
+from .menus import build_menus
 from .path_strip import PathStrip
 from .plane_controls import PlaneControls
 from .scatter import LatentScatterWidget
@@ -75,10 +77,13 @@ class MainWindow(QMainWindow):
         self.interactive = True
         self._failed: dict[str, str] = {}
         self._cancelled: set[str] = set()
+        self._noticed: set[str] = set()  # running tasks that have shown a confirmation
 
         # --- the Explorer tab: welcome page, or banner + controls + scatter
         self.scatter = LatentScatterWidget(self.state)
         self.controls = PlaneControls(self.state, self.scatter)
+        self.face_map = FaceMapOverlay(self.scatter, self.state, self.runner, self)
+        self.layers = LayersOverlay(self.scatter, self.state, self)
         self.stale_banner = StaleBanner()
         self.welcome = WelcomePage(Settings().recent_workspaces())
         explorer = QWidget()
@@ -143,7 +148,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
 
-        self._build_menus()
+        build_menus(self)
 
         # --- wiring
         self.cancel_button.clicked.connect(self.cancel_tasks)
@@ -153,7 +158,7 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(self._on_task_finished)
         self.runner.error.connect(lambda name, msg: self._failed.__setitem__(name, msg))
         self.state.errorOccurred.connect(lambda msg: self.show_error("LatentExplorer", msg))
-        self.state.notice.connect(self._status)
+        self.state.notice.connect(self._notice)
         self.state.workspaceChanged.connect(self._on_workspace)
         self.state.dataChanged.connect(self._on_data)
         self.state.decoderChanged.connect(lambda _d: self.controller.check_staleness())
@@ -181,79 +186,6 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetClosable)
         self.addDockWidget(area, dock)
         return dock
-
-    def _action(self, menu, text: str, slot: Callable, shortcut=None, tip: str = "",
-                checkable: bool = False) -> QAction:
-        """A menu action; a plain action calls ``slot()`` (``triggered(bool)``'s argument is not
-        passed on: a slot with a default parameter would get ``False`` for it)."""
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        act.setToolTip(tip or text)
-        act.setStatusTip(tip or text)
-        act.setCheckable(checkable)
-        if checkable:
-            act.toggled.connect(slot)
-        else:
-            act.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(act)
-        return act
-
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        f.setToolTipsVisible(True)
-        self.act_new = self._action(f, "&New from synthetic faces…", self.new_synthetic,
-                                    QKeySequence.New, "Generate synthetic faces and train a model "
-                                    "on them in the background (no download needed)")
-        self.act_open = self._action(f, "&Open workspace…", self.open_workspace_dialog,
-                                     QKeySequence.Open, "Open a workspace folder (config.json)")
-        self.act_open_grid = self._action(f, "Open &grid or strip…", self.open_grid_dialog, "Ctrl+Shift+O",
-                                          "Show the z-vectors of an exported grid or path strip "
-                                          "(PNG + JSON) in the scatter")
-        f.addSeparator()
-        exp = f.addMenu("&Export")
-        exp.setToolTipsVisible(True)
-        self._action(exp, "Scatter plot as PNG/SVG…", self.export_scatter, "Ctrl+E",
-                     "Save the scatter as an image (in the workspace's results/)")
-        self._action(exp, "Path strip (PNG + JSON)…", self.path_strip.export_dialog, "Ctrl+Shift+E",
-                     "Save the path strip with its z-vectors and its path")
-        self._action(exp, "Current z-vector (.npy/.csv)…", self.export_current_vector, None,
-                     "Save the current z-vector")
-        f.addSeparator()
-        self.act_quit = self._action(f, "&Quit", self.close, "Ctrl+Q", "Close the explorer")
-
-        v = mb.addMenu("&View")
-        v.setToolTipsVisible(True)
-        self._action(v, "Latent plane", lambda: self.show_plane(("latent", 0, 1)), "Ctrl+L",
-                     "Show latent components (z[i], z[j])")
-        self._action(v, "PCA plane", lambda: self.show_plane(("pca", 0, 1)), "Ctrl+P",
-                     "Show PCA axes (PC i, PC j)")
-        self._action(v, "Reset zoom", self.scatter.refresh_data, "Ctrl+0", "Zoom to the z-points")
-        v.addSeparator()
-        for k, name in enumerate(["Explorer", "Training", "Generator", "Analysis"]):
-            self._action(v, f"{name} tab", lambda k=k: self.tabs.setCurrentIndex(k),
-                         f"Ctrl+{k + 1}", f"Show the {name} tab")
-        self.act_legend = self._action(v, "Show legend", self.scatter.set_legend_visible, "Ctrl+G",
-                                       "Show the legend of the scatter's overlays", checkable=True)
-        v.addSeparator()
-        v.addAction(self.face_dock.toggleViewAction())
-        v.addAction(self.path_dock.toggleViewAction())
-
-        t = mb.addMenu("&Tools")
-        t.setToolTipsVisible(True)
-        self.act_snap = self._action(t, "Snap to data point", lambda on: self.model.set_modes(snap=on),
-                                     "S", "Clicks select the nearest data point's own z-vector",
-                                     checkable=True)
-        self.act_path = self._action(t, "Path mode", lambda on: self.model.set_modes(path_mode=on), "P",
-                                     "Drag/clicks in the scatter draw a path", checkable=True)
-        self.state.modesChanged.connect(lambda snap, path: (self.act_snap.setChecked(snap),
-                                                            self.act_path.setChecked(path)))
-        self._action(t, "Clear path", lambda: self.model.set_path(None), "Ctrl+Backspace",
-                     "Remove the path")
-        self._action(t, "Encode dataset again", self.controller.encode, None,
-                     "Re-encode the dataset with the committed encoder")
-        self._action(t, "Cancel tasks", self.cancel_tasks, "Esc", "Stop all background tasks")
 
     # ------------------------------------------------------------------ tasks
     def start_task(self, name: str, fn, params=None, on_result: Callable | None = None) -> TaskWorker:
@@ -289,9 +221,14 @@ class MainWindow(QMainWindow):
             self._status(f"{name}: failed — {msg}")
         elif name in self._cancelled:
             self._status(f"{name}: cancelled")
-        else:
+        elif name not in self._noticed:  # a task's own confirmation says more than "done"
             self._status(f"{name}: done")
         self._cancelled.discard(name)
+        self._noticed.discard(name)
+
+    def _notice(self, text: str) -> None:
+        self._noticed.update(self.runner.running_names())
+        self._status(text)
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)

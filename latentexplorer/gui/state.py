@@ -20,6 +20,7 @@ signal (value)             emitted when
 ``samplesChanged(z)``      generated vectors to show changed
 ``pathChanged(path)``      the path changed (PlanePath, DirectionPath or None)
 ``imageChanged(img)``      the current vector was decoded
+``layersChanged(layers)``  named latent sets shown as extra layers ({name: z})
 ``workspaceChanged(ws)``   a workspace was opened (or closed)
 ``decoderChanged(dec)``    the decoder was set or replaced (after a training epoch)
 ``staleChanged(msg)``      the z-points stopped (or started) matching the model / dataset
@@ -37,7 +38,7 @@ from ..explore.model import ExplorationModel
 #: the model's events, re-emitted under the same names
 MODEL_EVENTS = ("dataChanged", "analysisChanged", "planeChanged", "currentChanged", "overlayChanged",
                 "sharpenChanged", "colorByChanged", "modesChanged", "thresholdsChanged",
-                "samplesChanged", "pathChanged", "imageChanged")
+                "samplesChanged", "pathChanged", "imageChanged", "layersChanged")
 
 
 class AppState(QObject):
@@ -55,6 +56,7 @@ class AppState(QObject):
     samplesChanged = Signal(object)
     pathChanged = Signal(object)
     imageChanged = Signal(object)
+    layersChanged = Signal(object)
     workspaceChanged = Signal(object)
     decoderChanged = Signal(object)
     staleChanged = Signal(object)
@@ -66,7 +68,7 @@ class AppState(QObject):
         self.model = model or ExplorationModel()
         self.workspace = None
         self.dataset = None  # the workspace's DatasetStore (thumbnails, file names)
-        self.decoder = None  # latentexplorer.render.decode.Decoder
+        self.decoder = None  # latentexplorer.models.codec.Decoder
         self.decoder_fingerprint: str | None = None
         for name in MODEL_EVENTS:
             getattr(self.model, name).connect(_relay(getattr(self, name)))
@@ -76,7 +78,7 @@ class AppState(QObject):
         self.workspaceChanged.emit(ws)
 
     def set_decoder(self, decoder, fingerprint: str | None = None) -> None:
-        """Install ``decoder`` (a render.decode.Decoder) with its weights fingerprint."""
+        """Install ``decoder`` (a models.codec.Decoder) with its weights fingerprint."""
         self.decoder, self.decoder_fingerprint = decoder, fingerprint
         self.decoderChanged.emit(decoder)
 

@@ -6,9 +6,11 @@ whole by the workspace, never changed in place)::
     encoder.keras       functional encoder (image → z, or → [mu, logvar])
     decoder.keras       functional decoder (z → image)
     model.keras         the full AE / VAE incl. optimizer state (for resuming training)
-    model_config.json   {"model": ModelConfig dict, "kind", "fingerprint", "keras_version", "epoch"}
+    model_config.json   {"model": ModelConfig dict, "kind", "fingerprint", "encoder_fingerprint",
+                         "decoder_fingerprint", "keras_version", "epoch"}
 
-Loading always uses ``safe_mode=True`` (no arbitrary code from lambdas in foreign files).
+Loading always uses ``safe_mode=True`` (no arbitrary code from lambdas in foreign files), and the
+loaded weights must have the fingerprint ``model_config.json`` records for that file.
 """
 
 from __future__ import annotations
@@ -63,8 +65,24 @@ def save_model(model: LatentAutoencoder, folder: str | Path, *, epoch: int | Non
     fingerprint = weights_fingerprint(model)
     write_json(folder / CONFIG_FILE, ModelInfo(model=model.model_config, kind=model.kind,
                                                fingerprint=fingerprint,
+                                               encoder_fingerprint=weights_fingerprint(model.encoder),
+                                               decoder_fingerprint=weights_fingerprint(model.decoder),
                                                keras_version=keras.__version__, epoch=epoch))
     return fingerprint
+
+
+def _check_fingerprint(model: keras.Model, path: Path, recorded: str | None) -> None:
+    """The loaded weights must be those ``model_config.json`` records: a ``.keras`` file copied
+    from another epoch or run has the right architecture but other weights, and every grid and
+    encoding would silently name the wrong ones."""
+    if recorded is None:  # written before per-file fingerprints were recorded
+        return
+    got = weights_fingerprint(model)
+    if got != recorded:
+        raise InvalidInputError(
+            f"{printable(path)}: its weights (fingerprint {got}) are not the ones {CONFIG_FILE} next to "
+            f"it records ({recorded}); the file was replaced by another epoch's or run's (restore "
+            "it, or train again)")
 
 
 def read_model_info(folder: str | Path) -> ModelInfo:
@@ -112,7 +130,8 @@ def _check_image_model(model: keras.Model, path: Path, what: str, cfg: ModelConf
 def load_model(folder: str | Path) -> LatentAutoencoder:
     """The full AE / VAE with its optimizer state (``folder/model.keras``)."""
     path = Path(folder) / MODEL_FILE
-    cfg = load_model_config(folder)
+    info = read_model_info(folder)
+    cfg = info.model
     model = _load(path, "model")
     if not isinstance(model, LatentAutoencoder):
         raise InvalidInputError(f"{printable(path)}: a {type(model).__name__}, not a LatentExplorer "
@@ -120,22 +139,25 @@ def load_model(folder: str | Path) -> LatentAutoencoder:
     if model.model_config != cfg:
         raise InvalidInputError(f"{printable(path)}: its architecture differs from {CONFIG_FILE} "
                                 "next to it (files mixed from two runs?)")
+    _check_fingerprint(model, path, info.fingerprint)
     return model
 
 
 def load_encoder(folder: str | Path) -> keras.Model:
     """The encoder (image (b, s, s, 3) → z (b, z_dim), or → [mu, logvar] for a VAE)."""
     folder = Path(folder)
-    cfg = load_model_config(folder)
+    info = read_model_info(folder)
     model = _load(folder / ENCODER_FILE, "encoder")
-    _check_image_model(model, folder / ENCODER_FILE, "encoder", cfg)
+    _check_image_model(model, folder / ENCODER_FILE, "encoder", info.model)
+    _check_fingerprint(model, folder / ENCODER_FILE, info.encoder_fingerprint)
     return model
 
 
 def load_decoder(folder: str | Path) -> keras.Model:
     """The decoder (z (b, z_dim) → image (b, s, s, 3) in [0, 1])."""
     folder = Path(folder)
-    cfg = load_model_config(folder)
+    info = read_model_info(folder)
     model = _load(folder / DECODER_FILE, "decoder")
-    _check_image_model(model, folder / DECODER_FILE, "decoder", cfg)
+    _check_image_model(model, folder / DECODER_FILE, "decoder", info.model)
+    _check_fingerprint(model, folder / DECODER_FILE, info.decoder_fingerprint)
     return model

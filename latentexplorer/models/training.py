@@ -18,6 +18,7 @@ from .. import _env  # noqa: F401
 import keras
 import numpy as np
 
+from .. import signals
 from ..errors import Cancelled, LatentExplorerError
 from ..progress import ProgressReporter
 
@@ -42,7 +43,11 @@ class TrainingDivergedError(LatentExplorerError):
 
 
 class TrainingCallback(keras.callbacks.Callback):
-    """Reports batch progress, stops on cancel and on a NaN/inf loss.
+    """Reports batch progress, stops on cancel, on a NaN/inf loss and on a stop signal.
+
+    A stop signal that arrived under :func:`latentexplorer.signals.polling` (the workspace trains
+    under it) is raised here, between two batches — never inside TensorFlow's C++ — so the epoch
+    in progress is not committed and the last committed one is kept.
 
     Parameters
     ----------
@@ -74,8 +79,15 @@ class TrainingCallback(keras.callbacks.Callback):
         self.stop_reason: str | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
+        signals.raise_if_pending()
         self.epoch = epoch + 1
         self.epoch_start = self.last_batch_end = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        signals.raise_if_pending()
+
+    def on_test_batch_begin(self, batch, logs=None):
+        signals.raise_if_pending()
 
     @property
     def train_seconds(self) -> float:
@@ -84,6 +96,7 @@ class TrainingCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.last_batch_end = time.perf_counter()
+        signals.raise_if_pending()
         logs = logs or {}
         loss = float(logs.get("total_loss", float("nan")))
         steps = self.steps or (self.params or {}).get("steps") or 0
@@ -101,6 +114,7 @@ class TrainingCallback(keras.callbacks.Callback):
                 self.model.stop_training = True
 
     def on_test_batch_end(self, batch, logs=None):
+        signals.raise_if_pending()
         if self.progress is not None and self.val_steps:
             self.progress.update(batch + 1, self.val_steps, f"epoch {self.epoch}/{self.epochs} validation")
 

@@ -205,6 +205,17 @@ def _sidecar_path(path_png: Path) -> Path:
     return path_png.with_suffix(".json")
 
 
+def check_grid_output(path_png: str | Path, option: str = "--out") -> Path:
+    """Refuse a grid path that cannot or must not be written (:func:`outputs.check_output`): a
+    folder, a path through a file, a workspace's or store's own files, or a ``GRID.json`` next
+    to it that is not an earlier grid sidecar. Commands call it before they do any work."""
+    from ..outputs import check_output
+
+    path_png = Path(path_png)
+    return check_output(path_png, kind="file", option=option,
+                        derived=[(_sidecar_path(path_png), GRID_FORMAT)])
+
+
 def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, settings: dict,
               seed: int | None, fingerprint: str, scores: Any = None, rows: int | None = None,
               cols: int | None = None, labels: Sequence[str] | None = None, sharpen: float = 0,
@@ -241,6 +252,8 @@ def save_grid(path_png: str | Path, images: Any, z: Any, *, generator: str, sett
     path_png = Path(path_png)
     if path_png.suffix.lower() != ".png":
         raise InvalidInputError(f"{path_png}: the grid file must end in .png")
+    if not staged:  # a folder, a workspace's or store's files, someone's JSON: before any work
+        check_grid_output(path_png)
     arr = _as_images(images)
     zz = np.asarray(z, dtype=np.float32)
     if zz.ndim != 2 or zz.shape[0] != arr.shape[0]:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..schemas import MAX_LATENT_ABS
 
 #: upper bound on the number of vectors one call to ``sample`` may produce
 MAX_SAMPLES = 10_000_000
@@ -68,6 +69,10 @@ def _check_z(z: Any, *, min_points: int = 1) -> np.ndarray:
         raise InvalidInputError(f"z-points: expected numbers, got dtype {z.dtype}") from None
     if not np.all(np.isfinite(z)):
         raise InvalidInputError("z-points: contain NaN or infinite values")
+    top = float(np.abs(z).max()) if z.size else 0.0
+    if top > MAX_LATENT_ABS:
+        raise InvalidInputError(f"z-points: values up to {top:.3g} in magnitude; expected latent "
+                                f"values within ±{MAX_LATENT_ABS:g} (a diverged model?)")
     return z
 
 
@@ -81,13 +86,31 @@ def _check_n(n: Any) -> int:
 
 
 def _positive(name: str, value: Any) -> float:
+    """A positive scale setting, at most :data:`MAX_LATENT_ABS`: beyond it the vectors would leave
+    every latent space (and overflow float32 or a decoder's arithmetic)."""
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{name}: expected a number, got {value!r}") from None
     if not (math.isfinite(v) and v > 0):
         raise InvalidInputError(f"{name}: must be a positive finite number, got {value!r}")
+    if v > MAX_LATENT_ABS:
+        raise InvalidInputError(f"{name}={v:g}: expected at most {MAX_LATENT_ABS:g} (the generated "
+                                f"vectors must stay within ±{MAX_LATENT_ABS:g}, where latent values are)")
     return v
+
+
+def _check_reach(fact: float, sigma_level: float, sigma: np.ndarray) -> None:
+    """The ellipse method's vectors lie within ``fact * sigma_level * |sigma|`` of the data mean
+    (the components are orthonormal): refuse settings that would take them beyond
+    :data:`MAX_LATENT_ABS`, naming both settings and the limit of their product."""
+    spread = float(np.sqrt(np.sum(np.square(sigma, dtype=np.float64))))
+    reach = fact * sigma_level * spread
+    if reach > MAX_LATENT_ABS:
+        raise InvalidInputError(
+            f"fact={fact:g}, sigma_level={sigma_level:g}: the sampling ellipse would reach "
+            f"±{reach:.3g} around the data mean (fact × sigma_level × {spread:.3g}, the spread of the "
+            f"kept PCA components); expected fact × sigma_level at most {MAX_LATENT_ABS / spread:.3g}")
 
 
 class Generator:
@@ -484,6 +507,7 @@ class EllipseSampler(Generator):
             raise InvalidInputError(
                 f"n_components: PCA component {zero} of the z-points has zero variance; "
                 f"use fewer than {zero + 1} components")
+        _check_reach(float(self.fact), float(self.sigma_level), sigma)
         self.z_dim_ = z_dim
         self.mean_ = pca.mean_.astype(np.float64)
         self.components_ = pca.components_.astype(np.float64)  # (k, z_dim), orthonormal rows
@@ -513,6 +537,9 @@ class EllipseSampler(Generator):
         sigma = np.sqrt(np.maximum(var[:k], 0.0))
         if np.any(sigma <= 0):
             raise InvalidInputError("n_components: the PCA has zero-variance components among the kept ones")
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(comps)) and np.all(np.isfinite(sigma))):
+            raise InvalidInputError("pca: mean, components or variances are not finite")
+        _check_reach(float(self.fact), float(self.sigma_level), sigma)
         self.z_dim_ = int(mean.size)
         self.mean_ = mean
         self.components_ = comps[:k]

@@ -36,7 +36,7 @@ from ..locks import Lock, workspace_lock
 from ..schemas import (HISTORY, WORKSPACE_FORMAT, Checkpoint, GuiState, LegacyCheckpoint, ModelConfig,
                        ModelInfo, StoreFingerprint, TrainingParams, WorkspaceConfig, parse,
                        parse_lenient)
-from .latents import Latents, LatentSet
+from .latents import SET_NAME, Latents, LatentSet, check_set_name
 from .staleness import Staleness, check_staleness
 
 __all__ = ["Workspace", "Latents", "ModelSnapshot", "Staleness", "CONFIG_FILE"]
@@ -90,7 +90,9 @@ class Workspace:
         """
         from ..data.store import DatasetStore
 
-        path = Path(path)
+        from ..outputs import check_output
+
+        path = check_output(Path(path), kind="folder", option="--workspace")
         where = printable(path)
         if (path / CONFIG_FILE).exists():
             if (path / CHECKPOINT_FILE).exists():
@@ -204,7 +206,17 @@ class Workspace:
         if not folder.is_dir():
             raise InvalidInputError(f"{printable(self.path / CHECKPOINT_FILE)}: model = {cp.model!r}, "
                                     "but that folder is missing (files deleted by hand?)")
-        self._model_info(folder)  # the architecture must be this workspace's
+        info = self._model_info(folder)  # the architecture must be this workspace's
+        if cp.model != "model" and (info.fingerprint != cp.fingerprint or
+                                    (info.epoch is not None and info.epoch != cp.epoch)):
+            # the pointer names a folder whose weights are not the ones it committed: loading them
+            # would decode (and record) other weights than the checkpoint's
+            raise InvalidInputError(
+                f"{printable(self.path / CHECKPOINT_FILE)}: epoch {cp.epoch} with weights "
+                f"{cp.fingerprint}, but its model = {cp.model!r} holds "
+                f"{'epoch ' + str(info.epoch) + ' with ' if info.epoch is not None else ''}weights "
+                f"{info.fingerprint} ({printable(folder / 'model_config.json')}); the pointer was "
+                "edited or files were copied by hand (restore them, or train again)")
         return ModelSnapshot(folder, cp.epoch, cp.fingerprint, cp.store)
 
     @property
@@ -296,6 +308,8 @@ class Workspace:
     def latent_set(self, name: str | None = None) -> LatentSet:
         """The training latents (``name`` None) or a named set of other images."""
         cfg = self.model_config
+        if name is not None:
+            check_set_name(name)
         if name is None:
             root, fix = self.path / "latents", f"latentexplorer encode --workspace {printable(self.path)}"
         else:
@@ -306,6 +320,14 @@ class Workspace:
     @property
     def latents_dir(self) -> Path:
         return self.path / "latents"
+
+    def latent_set_names(self) -> list[str]:
+        """Names of the committed named latent sets (``WS/latent_sets/NAME``), sorted."""
+        root = self.path / "latent_sets"
+        if not root.is_dir():
+            return []
+        return sorted(p.name for p in root.iterdir()
+                      if SET_NAME.fullmatch(p.name) and (p / "meta.json").is_file())
 
     @property
     def has_latents(self) -> bool:
@@ -336,9 +358,11 @@ class Workspace:
                data=None, name: str | None = None) -> Latents:
         """Encode the store (default: the training store) with the committed encoder, under the
         workspace lock; the latents record the weights and the store they came from."""
+        from .. import signals
         from ..models.encode import encode_store
 
-        with self.lock(wait):
+        # stop signals are acted on between batches, never inside TensorFlow (signals.polling)
+        with self.lock(wait), signals.polling():
             snap = self.snapshot()
             encoder = self.load_encoder(snap)
             store = self.dataset() if data is None else data

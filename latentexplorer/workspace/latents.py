@@ -16,6 +16,7 @@ weights and images are the ones recorded — even while a writer commits the nex
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +25,22 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..fileio import atomic_write_json, new_version, prune_versions, save_npy
 from ..inputs import load_npy, printable, read_json
-from ..schemas import LatentsMeta, LegacyLatentsMeta, StoreFingerprint
+from ..schemas import MAX_LATENT_ABS, LatentsMeta, LegacyLatentsMeta, StoreFingerprint
 
 META_FILE = "meta.json"
 VERSION_PREFIX = "v"
+
+
+#: a named latent set is a folder name: letters, digits, '.', '_', '-' (not leading '.'), 1-64 chars
+SET_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+
+
+def check_set_name(name: str, option: str = "--name") -> str:
+    """``name`` if it can name a latent set (a plain folder name), else one clear error."""
+    if not isinstance(name, str) or not SET_NAME.fullmatch(name):
+        raise InvalidInputError(f"{option} {printable(str(name))}: expected 1 to 64 letters, digits, '.', '_' "
+                                "or '-' (not starting with '.')")
+    return name
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,9 @@ class LatentSet:
                                     f"a {self.kind.upper()} needs {list(wanted)} (run '{self.fix}')")
         out: dict[str, np.ndarray | None] = {"z": None, "mu": None, "logvar": None}
         for name in wanted:
+            # z and mu are latent values (bounded); logvar is only checked to be finite
             arr = load_npy(folder / f"{name}.npy", kinds="f", shape=(meta.n, self.z_dim),
+                           max_abs=MAX_LATENT_ABS if name != "logvar" else None,
                            what="latent array")
             out[name] = arr.astype(np.float32, copy=False)
         return Latents(out["z"], out["mu"], out["logvar"], meta)

@@ -52,6 +52,8 @@ def describe_store_change(old: StoreFingerprint, new: StoreFingerprint) -> str |
 def check_staleness(ws: "Workspace", meta: LatentsMeta | None) -> Staleness:
     """Compare latents ``meta`` with the committed model and the current store of ``ws``."""
     fix = f"latentexplorer encode --workspace {printable(ws.path)}"
+    if meta is not None and meta.name is not None:
+        fix += f" --data {printable(meta.data or 'STORE')} --name {meta.name}"
     if meta is None:
         return Staleness(fix=fix)
     model_msg = None

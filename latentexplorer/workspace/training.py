@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+from .. import signals
 from ..errors import InvalidInputError, WriteFailedError
 from ..inputs import printable
 from ..progress import ProgressReporter
@@ -76,7 +77,8 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
         The full history (one row per epoch, earlier runs included).
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
-    with ws.lock(wait):
+    # stop signals are acted on between batches, never inside TensorFlow (signals.polling)
+    with ws.lock(wait), signals.polling():
         ws = Workspace.open(ws.path)  # the config another writer may have changed meanwhile
         return _train_locked(ws, epochs, resume=resume, batch_size=batch_size, progress=progress,
                              strategy=strategy, on_epoch_end=on_epoch_end, verbose=verbose, seed=seed)

@@ -135,7 +135,7 @@ def test_prepare_skips_bad_files_and_writes_the_rest(tmp_path):
     src = _folder_with_bad_files(tmp_path)
     updates = []
     rep = prepare_dataset(src, tmp_path / "out", preset="celeba", size=32, workers=1,
-                          progress=ProgressReporter(lambda d, t, m: updates.append((d, t))))
+                          progress=ProgressReporter(lambda d, t, m, metrics=None: updates.append((d, t))))
     assert rep.written == 6
     reasons = dict(rep.skipped)
     assert set(reasons) == {"corrupt.jpg", "empty.jpg", "text.jpg", "truncated.jpg"}
@@ -265,7 +265,7 @@ def test_two_workers_give_the_same_store(tmp_path):
         assert s2.filenames[row] == name
         np.testing.assert_array_equal(s2.images[row], load_face(src / name, "celeba", 24))
 
-    def cancel_after_first(done, total, msg):
+    def cancel_after_first(done, total, msg, metrics=None):
         rep.cancel()
 
     rep = ProgressReporter(cancel_after_first)
@@ -332,7 +332,7 @@ def test_a_killed_worker_gives_a_clear_error_and_no_store(tmp_path):
         Image.fromarray(rng.integers(0, 256, (109, 89, 3), dtype=np.uint8)).save(src / f"{i:03d}.png")
     killed = []
 
-    def kill_a_worker(done, total, msg):
+    def kill_a_worker(done, total, msg, metrics=None):
         if not killed:
             workers = [c for c in psutil.Process().children()
                        if "spawn_main" in " ".join(c.cmdline())]   # not the resource tracker

@@ -84,7 +84,7 @@ def test_invalid_arguments_are_reported():
 
 def test_store_round_trip(tmp_path):
     updates = []
-    rep = ProgressReporter(on_update=lambda d, t, m: updates.append((d, t)))
+    rep = ProgressReporter(on_update=lambda d, t, m, metrics=None: updates.append((d, t)))
     store = write_synthetic_store(tmp_path / "s", n=12, size=SIZE, seed=3, progress=rep)
     again = DatasetStore.open(tmp_path / "s")
     imgs, fac = generate_faces(12, size=SIZE, seed=3)

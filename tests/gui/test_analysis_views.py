@@ -98,10 +98,20 @@ def test_tabs_fill_with_numbers(views, state):
     dominant = [int(comp.table.item(r, 0).text().lstrip("#")) for r in range(comp.table.rowCount())]
     assert 2 in dominant and 1 not in dominant
     assert dominant == state.model.dominant()
-    hw = [float(comp.table.item(r, 2).text()) for r in range(comp.table.rowCount())]
+    hw = [float(comp.table.item(r, 2).text().split(" ± ")[0]) for r in range(comp.table.rowCount())]
     assert hw == sorted(hw, reverse=True)  # widest first
+    assert all(" ± " in comp.table.item(r, 2).text() for r in range(comp.table.rowCount()))
     assert "dominant" in comp.dominant_label.text()
     assert comp.selected == [2]
+
+    # the data-driven criterion, chosen in the combo box: the model follows, the k box takes over
+    box = comp.criterion
+    box.setCurrentIndex(box.findData("mad"))
+    assert state.model.thresholds.criterion == "mad"
+    assert comp.k.isEnabled() and not comp.mu_threshold.isEnabled()
+    assert [int(comp.table.item(r, 0).text().lstrip("#")) for r in range(comp.table.rowCount())] == \
+        state.model.dominant()
+    box.setCurrentIndex(box.findData("fwhm"))
 
     rad = views.radius
     assert rad.result is not None and rad.result["counts"].sum() == N

@@ -120,7 +120,7 @@ def test_generate_job_every_method(method, state, decoder):
     res = generate_job({"spec": spec, "ctx": ctx, "n_show": 7, "score": False}, _reporter())
     assert res.z.shape == (50, Z_DIM)
     assert res.images.shape == (7, SIZE, SIZE, 3) and res.images.dtype == np.uint8
-    assert res.summary()["n"] == 50 and res.summary()["seed"] == 3
+    assert res.scoreboard()["n"] == 50 and res.scoreboard()["seed"] == 3
     again = generate_job({"spec": spec, "ctx": GenerationContext(state.model.z), "n_show": 0},
                          _reporter())
     np.testing.assert_array_equal(again.z, res.z)  # same seed, same vectors
@@ -142,7 +142,7 @@ def test_panel_samples_reach_the_model_and_the_grid(qtbot, controller, state):
         qtbot.mouseClick(panel.generate_button, Qt.LeftButton)
         assert panel.running  # in the runner, not the GUI thread
     m = state.model
-    assert m.samples.shape == (40, Z_DIM) and m.sample_info["n"] == 40
+    assert m.samples.shape == (40, Z_DIM) and m.sample_info["scoreboard"]["n"] == 40
     assert m.sample_info["spec"] == panel.result.spec.to_dict()  # what the GUI state saves
     assert len(panel.grid.tiles) == 12
     assert all(not t.image.pixmap().isNull() for t in panel.grid.tiles)
@@ -240,8 +240,8 @@ def test_export_grid_png_and_sidecar(qtbot, controller, state, tmp_path, monkeyp
     np.testing.assert_array_equal(np.load(tmp_path / "samples.npy"), state.model.samples)
 
 
-def test_face_likeness_with_a_workspace(qtbot, controller, tiny_workspace):
-    """With a real workspace the faces get face-likeness scores under them."""
+def test_the_scoreboard_with_a_workspace(qtbot, controller, tiny_workspace):
+    """With a real workspace the faces are judged: a caption per face, a scoreboard row per set."""
     from latentexplorer.workspace import Workspace
 
     with qtbot.waitSignal(controller.loaded, timeout=60_000):
@@ -255,9 +255,18 @@ def test_face_likeness_with_a_workspace(qtbot, controller, tiny_workspace):
     gen = _generate(qtbot, panel)
     scores = gen.scores
     assert scores is not None and scores.n == 6
-    assert all(t.caption.text().startswith("close ") for t in panel.grid.tiles)
-    assert "closeness to the data" in panel.status.text()
-    assert 0.0 <= float(np.min(scores.face_score)) <= float(np.max(scores.face_score)) <= 1.0
+    conf = gen.confidences()
+    assert len(conf) == 6
+    for tile, c in zip(panel.grid.tiles, conf):
+        assert tile.caption.text() == (f"face {c:.2f}" if c else "no face")
+        assert "MTCNN" in tile.toolTip() and "closeness to the data" in tile.toolTip()
+    assert "faces found (MTCNN)" in panel.status.text()
+    assert 0.0 <= float(np.min(scores.closeness)) <= float(np.max(scores.closeness)) <= 1.0
+    board = panel.scoreboard
+    assert board.rowCount() == 1 and board.item(0, 0).text().startswith("normal")
+    assert board.item(0, 3).text().endswith("]")  # MTCNN rate with its interval
+    _generate(qtbot, panel)  # a second set: a second row, on top
+    assert board.rowCount() == 2
 
 
 def test_the_samples_of_a_saved_gui_state_are_generated_again(qtbot, controller, tiny_workspace_copy):

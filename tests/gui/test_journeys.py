@@ -297,3 +297,55 @@ def test_new_from_synthetic_faces_by_shortcut_does_not_crash(qtbot, home, errors
     assert "cancelled" in win.status_label.text() or "stopped" in win.training_view.status.text()
     assert win.training_view.progress.value() in (-1, 0)
     assert not errors, errors
+
+
+def test_judging_journey_scoreboard_face_map_and_named_layers(qtbot, tiny_workspace_copy, isolated_settings,
+                                                               errors, tmp_path):
+    """A named set encoded from the CLI appears as a layer; the face-likeness map shades the plane;
+    each generated set gets a scoreboard row — all reached through menus and buttons."""
+    from tiny_models import make_store
+
+    from latentexplorer.cli import main
+
+    other = make_store(tmp_path / "others", n=24, size=16, seed=7)
+    assert main(["encode", "--workspace", str(tiny_workspace_copy), "--data", str(other),
+                 "--name", "others"]) == 0
+    win = new_window(qtbot)
+    assert win.open_workspace(tiny_workspace_copy)
+    qtbot.waitUntil(lambda: loaded(win), timeout=120_000)
+
+    # -- the named set is a layer, listed under View > Layers, and can be hidden there
+    m = win.model
+    assert list(m.layers) == ["others"] and m.layers["others"].shape == (24, 4)
+    drawn = win.layers.plotted("others")
+    np.testing.assert_allclose(drawn, m.layer_points("others"), atol=1e-6)
+    entry = menu_action(win, "View", "Layers", "others")
+    assert entry.isChecked()
+    entry.trigger()
+    assert len(win.layers.plotted("others")) == 0
+    entry.trigger()
+    menu_action(win, "View", "PCA plane").trigger()  # the layer follows the plane
+    np.testing.assert_allclose(win.layers.plotted("others"), m.layer_points("others"), atol=1e-4)
+
+    # -- Tools > Face-likeness map: a map over the visible plane, drawn under the points
+    with qtbot.waitSignal(win.face_map.ready, timeout=120_000) as ready:
+        menu_action(win, "Tools", "Face-likeness map").trigger()
+    fmap = ready.args[0]
+    assert fmap.confidence.shape == (32, 32) and win.face_map.visible
+    assert "face map: a face in" in win.status_label.text()
+    menu_action(win, "Tools", "Hide face-likeness map").trigger()
+    assert not win.face_map.visible
+
+    # -- Generator: two sets, two scoreboard rows with the detector's rate and interval
+    menu_action(win, "View", "Generator tab").trigger()
+    gen = win.generator_panel
+    for method in ("normal", "ellipse"):
+        gen.method.setCurrentText(method)
+        with qtbot.waitSignal(gen.generated, timeout=120_000):
+            qtbot.mouseClick(gen.generate_button, Qt.LeftButton)
+    board = gen.scoreboard
+    assert board.rowCount() == 2
+    assert board.item(0, 0).text().startswith("ellipse") and board.item(1, 0).text().startswith("normal")
+    assert "[" in board.item(0, 3).text() and board.entries[0]["n_judged"] == gen.n_show.value()
+    assert not errors, errors
+    win.close()

@@ -560,15 +560,18 @@ def test_one_click_synthetic_start(qtbot, tmp_path, isolated_settings, errors, m
 # ------------------------------------------------------------------ generator tab
 def test_generator_tab_shows_scored_faces_after_loading(window, qtbot, errors):
     """The Generator tab of a loaded workspace is never an empty page: shown for the first time
-    it generates once in the background, with face-likeness scores under the faces."""
+    it generates once in the background, with the face judge's verdict under each face."""
     panel = window.generator_panel
     assert "Load z-points" not in panel.status.text()
     _action(window, "Generator tab").trigger()
     qtbot.waitUntil(lambda: panel.result is not None, timeout=60_000)
     assert window.wait_idle(60_000)
     assert len(panel.grid.tiles) == min(panel.n_show.value(), panel.n.value())
-    assert all(t.caption.text().startswith("close ") for t in panel.grid.tiles)
-    assert "closeness to the data" in panel.status.text()
+    assert all(t.caption.text().startswith("face ") or t.caption.text() == "no face"
+               for t in panel.grid.tiles)
+    assert "faces found (MTCNN)" in panel.status.text()
+    assert "closeness to the data" in panel.grid.tiles[0].toolTip()
+    assert panel.scoreboard.rowCount() == 1
     np.testing.assert_array_equal(window.model.samples, panel.result.z)  # also in the scatter
     assert not errors
 

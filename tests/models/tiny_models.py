@@ -119,3 +119,38 @@ def build_linear_autoencoder(k: int = 4, seed: int = 0):
     dec = keras.Model(zin, keras.layers.Reshape((RAW_SIZE, RAW_SIZE, 3))(dec_dense(zin)))
     dec_dense.set_weights([u.T.copy(), np.full(d, 0.5, np.float32)])
     return enc, dec, images, enc.predict(images.astype(np.float32) / 255.0, verbose=0)
+
+
+def detectable_face(size: int = 64) -> np.ndarray:
+    """A synthetic face (uint8 (size, size, 3)) that MTCNN finds with confidence >= 0.99."""
+    from latentexplorer.data.synth import generate_faces
+    from latentexplorer.judge.detectors import default_detector
+
+    faces, _ = generate_faces(16, size=size, seed=3)
+    found = default_detector("mtcnn").detect(faces)
+    best = int(np.argmax([d.confidence or 0.0 for d in found]))
+    assert (found[best].confidence or 0) >= 0.99, "no clearly detectable synthetic face"
+    return faces[best]
+
+
+def build_face_switch_decoder(face: np.ndarray, z_dim: int = 4, sharpness: float = 40.0):
+    """A real Keras decoder: z → ``face`` where z[0] > 0, a flat grey image where z[0] < 0.
+
+    image = s·face + (1 − s)·grey with s = sigmoid(sharpness·z[0]): two Dense layers with set
+    weights, so the face-likeness map has a known answer (faces exactly on the right half-plane).
+    """
+    import keras
+
+    size = face.shape[0]
+    flat_face = face.reshape(-1).astype(np.float32) / 255.0
+    grey = np.full_like(flat_face, 0.5)
+    z = keras.Input((z_dim,))
+    switch = keras.layers.Dense(1, activation="sigmoid", name="switch")(z)
+    image = keras.layers.Dense(flat_face.size, name="blend")(switch)
+    out = keras.layers.Reshape((size, size, 3))(image)
+    model = keras.Model(z, out, name="face_switch")
+    kernel = np.zeros((z_dim, 1), np.float32)
+    kernel[0, 0] = sharpness
+    model.get_layer("switch").set_weights([kernel, np.zeros(1, np.float32)])
+    model.get_layer("blend").set_weights([(flat_face - grey)[None, :], grey])
+    return model

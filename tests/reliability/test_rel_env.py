@@ -20,8 +20,13 @@ from rel_helpers import assert_one_line_error, run_cli, subprocess_env
 
 # ------------------------------------------------------------------------------- display
 @pytest.mark.parametrize("env", [{"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None},
-                                 {"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}],
-                         ids=["no-display", "offscreen"])
+                                 {"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"},
+                                 # a Wayland display that is named but not there (Qt would abort)
+                                 {"DISPLAY": None, "WAYLAND_DISPLAY": "wayland-9", "QT_QPA_PLATFORM": None,
+                                  "XDG_RUNTIME_DIR": None},
+                                 {"DISPLAY": None, "WAYLAND_DISPLAY": "wayland-9", "QT_QPA_PLATFORM": None,
+                                  "XDG_RUNTIME_DIR": "/nonexistent-runtime-dir"}],
+                         ids=["no-display", "offscreen", "wayland-no-runtime-dir", "wayland-no-socket"])
 @pytest.mark.parametrize("argv", [[], ["gui"]], ids=["latentexplorer", "latentexplorer-gui"])
 def test_no_display_is_one_line_and_exit_1(argv, env):
     full = subprocess_env()
@@ -51,6 +56,28 @@ def test_a_missing_qt_system_library_is_named_with_its_package(monkeypatch):
     with pytest.raises(EnvironmentProblem, match=r"libxcb-cursor.so.0 is missing .*apt-get install "
                                                  r"libxcb-cursor0"):
         gui.check_display()
+
+
+def test_a_wayland_display_whose_socket_exists_is_used(tmp_path, monkeypatch):
+    import ctypes
+    import socket
+
+    from latentexplorer.commands import gui
+
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "wayland-1"))
+    try:
+        monkeypatch.delenv("DISPLAY", raising=False)
+        monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+        monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-1")
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+        monkeypatch.setattr(ctypes, "CDLL", lambda *a, **k: None)  # its plugin's libraries load
+        gui.check_display()  # no error: Qt will open that display
+        monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-2")
+        with pytest.raises(EnvironmentProblem, match=r"no display: no Wayland display at .*wayland-2"):
+            gui.check_display()
+    finally:
+        sock.close()
 
 
 # ------------------------------------------------------------------------------- special files
@@ -111,6 +138,7 @@ def test_huge_images_are_skipped_before_decoding_and_names_are_escaped(tmp_path)
     assert r.returncode == 0, r.stderr
     listing = [ln for ln in r.stderr.replace("\r", "\n").splitlines() if "skipped" in ln]
     assert any("bomb.png: too large (over 50 megapixels)" in ln for ln in listing), r.stderr
+    assert "DecompressionBombWarning" not in r.stderr and "Warning" not in r.stderr  # ours is the one line
     evil = [ln for ln in listing if "evil" in ln]
     assert evil == ["  skipped evil\\nskipped fake.png: not an image (unrecognised format)"], listing
     assert "wrote 3 images" in r.stdout

@@ -258,7 +258,7 @@ def test_disk_full_store_writer_keeps_the_old_store(full_disk):
     make_store(out, n=8, size=16)
     before = _digest(out)
     full_disk.fill(leave=16_384)  # room for the folder and its header, not for 512 images
-    with pytest.raises(WriteFailedError, match=r"store: not enough free disk space for 0.4 MB of images"):
+    with pytest.raises(WriteFailedError, match=r"store: 512 images of 16x16 px need 0.4 MB of disk space, .* has 0.0 MB free"):
         with StoreWriter(out, 512, 16, overwrite=True) as w:
             w.images[:] = 0
             w.finish({"source": "test"})

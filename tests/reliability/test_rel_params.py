@@ -130,7 +130,7 @@ def _arg(option: str, expected: str, got: str) -> str:
     return f"argument {option}: expected {expected}, got {got}"
 
 
-POSITIVE = "a finite number > 0"
+POSITIVE = "a finite number > 0 and <= 1e+06"
 
 
 @pytest.mark.parametrize("extra,needle", [

@@ -73,7 +73,7 @@ def _write(tmp_path, decoder, sharpen_factor=0, name="grid.png"):
     path = tmp_path / "out" / name
     sidecar = save_grid(path, images, z, generator="ellipse",
                         settings={"n_components": 4, "sigma_level": 2.35, "fact": 0.7}, seed=11,
-                        fingerprint=fp, scores={"summary": {"face_score_mean": 0.5}}, cols=3,
+                        fingerprint=fp, scores={"summary": {"closeness_mean": 0.5}}, cols=3,
                         sharpen=sharpen_factor, extra={"workspace": "/ws"})
     return path, sidecar, z, images, fp
 

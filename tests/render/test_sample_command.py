@@ -36,10 +36,19 @@ def test_sample_writes_grid_sidecar_and_scores(workspace, tmp_path, capsys):
     assert data["generator"] == "ellipse" and data["seed"] == 3 and data["sharpen"] == 2.0
     assert data["settings"] == {"n_components": 3, "sigma_level": 2.35, "fact": 0.7}
     assert np.asarray(data["z"]).shape == (6, 4) and (data["rows"], data["cols"]) == (2, 3)
-    summary = data["scores"]["summary"]
-    assert {"cycle_ratio_median", "nn_ratio_median", "face_score_mean", "all_hit_rate"} <= set(summary)
-    assert len(data["scores"]["per_vector"]) == 6
-    assert "face score" in capsys.readouterr().out
+    scores = data["scores"]
+    assert {"cycle_ratio_median", "nn_ratio_median", "closeness_mean", "all_hit_rate"} <= \
+        set(scores["closeness"]["summary"])
+    assert len(scores["closeness"]["per_vector"]) == 6
+    board = scores["scoreboard"]
+    for det in ("mtcnn", "haar"):  # random-pixel "faces": the detectors find none
+        assert board[det]["rate"] == 0.0 and board[det]["detected"] == 0
+        lo, hi = board[det]["interval"]
+        assert lo == 0.0 < hi < 0.5  # 95 % Wilson interval of 0 of 6
+    assert len(scores["judge"]["images"]) == 6 and board["n_judged"] == 6
+    assert board["coverage"] is None or 0 <= board["coverage"]["coverage"] <= 1
+    out_text = capsys.readouterr().out
+    assert "MTCNN 0% [0%-" in out_text and "re-encode x" in out_text and "closeness" in out_text
 
     from PIL import Image
 

@@ -48,7 +48,7 @@ class Recorder(ProgressReporter):
         self.calls = []
         self.cancel_at, self.interrupt_at = cancel_at, interrupt_at
 
-    def update(self, done, total, message=""):
+    def update(self, done, total, message="", metrics=None):
         self.calls.append((done, total, message))
         here = (message.split(" loss")[0], done)
         if here == self.cancel_at:

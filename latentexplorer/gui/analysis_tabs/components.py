@@ -6,12 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFormLayout, QLabel, QPushButton,
-                               QSpinBox, QSplitter, QVBoxLayout)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
+                               QPushButton, QSpinBox, QSplitter, QVBoxLayout)
 
 from .. import analysis_plots as ap
 from ..export import add_export_actions
 from .base import _item, _plot_widget, _Tab, _table
+
+
+CRITERIA = [
+    ("fwhm", "seeds: |μ|, FWHM", "|μ| ≥ threshold or full width at half maximum ≥ threshold (SPEC §4)"),
+    ("hwhm", "seeds: |μ|, half width (HWHM)", "the same thresholds on the half width at half maximum: "
+             "what the seeds' numbers were (their radius ≈ 16 only fits the HWHM)"),
+    ("mad", "data-driven: k MAD", "variance or |μ| at least k robust standard deviations above the "
+            "median component (never selects everything)"),
+]
 
 
 class ComponentsTab(_Tab):
@@ -57,10 +66,23 @@ class ComponentsTab(_Tab):
         self.hw_threshold.setValue(1.5)
         self.hw_threshold.setToolTip("Dominant if the full width at half maximum (FWHM, the seeds' "
                                      "'half-width') ≥ this (the seeds: 1.5)")
+        self.criterion = QComboBox()
+        for key, text, tip in CRITERIA:
+            self.criterion.addItem(text, key)
+            self.criterion.setItemData(self.criterion.count() - 1, tip, Qt.ToolTipRole)
+        self.criterion.setToolTip("Which components count as dominant (hover the entries)")
+        self.k = QDoubleSpinBox()
+        self.k.setRange(0.5, 20.0)
+        self.k.setSingleStep(0.5)
+        self.k.setValue(3.0)
+        self.k.setToolTip("Data-driven criterion: dominant if the variance or |μ| is at least k robust "
+                          "standard deviations (1.4826 MAD) above the median component")
         self.mu_threshold.valueChanged.connect(self._thresholds_edited)
         self.hw_threshold.valueChanged.connect(self._thresholds_edited)
+        self.k.valueChanged.connect(self._thresholds_edited)
+        self.criterion.currentIndexChanged.connect(self._thresholds_edited)
         self.state.thresholdsChanged.connect(self._thresholds_changed)
-        self.table = _table(["#", "μ", "FWHM", "std"])
+        self.table = _table(["#", "μ", "FWHM ± se", "std"])
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setToolTip("Dominant components (widest first). Select one or more to show their "
                               "distributions; with two selected, 'Show plane' shows them in the scatter")
@@ -69,11 +91,14 @@ class ComponentsTab(_Tab):
         self.plane_button.setToolTip("Show the two selected components as the scatter plane")
         self.plane_button.clicked.connect(self._show_plane)
         self.dominant_label = QLabel("")
+        self.dominant_label.setWordWrap(True)
 
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow("Component", self.component)
+        form.addRow("Criterion", self.criterion)
         form.addRow("|μ| ≥", self.mu_threshold)
-        form.addRow("FWHM ≥", self.hw_threshold)
+        form.addRow("width ≥", self.hw_threshold)
+        form.addRow("k (MAD)", self.k)
         side = QVBoxLayout()
         side.addLayout(form)
         side.addWidget(self.dominant_label)
@@ -100,12 +125,22 @@ class ComponentsTab(_Tab):
     def _thresholds_edited(self, _v: float) -> None:
         from ...explore.analysis import Thresholds
 
-        t = Thresholds(float(self.mu_threshold.value()), float(self.hw_threshold.value()))
+        t = Thresholds(float(self.mu_threshold.value()), float(self.hw_threshold.value()),
+                       self.criterion.currentData(), float(self.k.value()))
         if t != self.model.thresholds:
             self.model.set_thresholds(t)
 
     def _thresholds_changed(self, t) -> None:
-        for box, v in ((self.mu_threshold, t.mu), (self.hw_threshold, t.half_width)):
+        index = self.criterion.findData(t.criterion)
+        if index >= 0 and index != self.criterion.currentIndex():
+            self.criterion.blockSignals(True)
+            self.criterion.setCurrentIndex(index)
+            self.criterion.blockSignals(False)
+        mad = t.criterion == "mad"
+        for w, on in ((self.mu_threshold, not mad), (self.hw_threshold, not mad), (self.k, mad)):
+            w.setEnabled(on)
+            self.form.labelForField(w).setEnabled(on)
+        for box, v in ((self.mu_threshold, t.mu), (self.hw_threshold, t.half_width), (self.k, t.k)):
             if abs(box.value() - v) < 1e-9:
                 continue  # the user is typing in this box: setValue would reformat the text
             box.blockSignals(True)
@@ -141,20 +176,28 @@ class ComponentsTab(_Tab):
         cs = self.cstats
         if cs is None:
             return
-        mt, ht = self.model.thresholds.mu, self.model.thresholds.half_width
-        self.mu_line_pos.setValue(mt)
-        self.mu_line_neg.setValue(-mt)
-        self.hw_line.setValue(ht)
+        t = self.model.thresholds
+        mt, ht = t.mu, (2 * t.half_width if t.criterion == "hwhm" else t.half_width)
+        for line, value in ((self.mu_line_pos, mt), (self.mu_line_neg, -mt), (self.hw_line, ht)):
+            line.setValue(value)
+            line.setVisible(t.criterion != "mad")
         dom = self.dominant()
         mu, hw = np.asarray(cs.mu), np.asarray(cs.half_width)
+        se = np.asarray(cs.half_width_se) if cs.half_width_se is not None else np.full_like(hw, np.nan)
         self.overview_dom.setData(mu[dom], hw[dom], data=dom)
-        self.dominant_label.setText(f"{len(dom)} dominant component(s) of {cs.z_dim}")
+        text = f"{len(dom)} dominant component(s) of {cs.z_dim}"
+        a = self.model.analysis
+        if a is not None and a.saturated(t):
+            text += ("<br><span style='color:#b00'>This criterion selects almost every component: it "
+                     "singles none out. Try the data-driven criterion (k MAD).</span>")
+        self.dominant_label.setText(text)
         self.table.blockSignals(True)
         self.table.setRowCount(len(dom))
         for row, i in enumerate(dom):
             self.table.setItem(row, 0, _item(f"#{int(i)}"))
             self.table.setItem(row, 1, _item(f"{mu[i]:.3f}"))
-            self.table.setItem(row, 2, _item(f"{hw[i]:.3f}"))
+            self.table.setItem(row, 2, _item(f"{hw[i]:.3f} ± {se[i]:.3f}" if np.isfinite(se[i])
+                                             else f"{hw[i]:.3f}"))
             self.table.setItem(row, 3, _item(f"{float(cs.std[i]):.3f}"))
         self.table.blockSignals(False)
 

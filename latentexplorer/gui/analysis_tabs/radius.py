@@ -102,7 +102,8 @@ class RadiusTab(_Tab):
         s = res["stats"]
         self.stats_label.setText(
             f"<b>{int(np.sum(res['counts'])):,}</b> points in {res['n_dim']} dims<br>"
-            f"mean {s.mean:.2f} ± {s.std:.2f}<br>peak {s.peak:.2f}<br>"
+            f"mean {s.mean:.2f} ± {s.std:.2f}<br>"
+            f"peak {s.peak:.2f} ± {s.peak_se:.2f} (smoothed mode; highest bin {s.peak_hist:.2f})<br>"
             f"1 % … 99 %: {s.p01:.2f} … {s.p99:.2f}<br>min {s.min:.2f}, max {s.max:.2f}")
         self.message.setText("")
         self._draw()

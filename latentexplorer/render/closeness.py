@@ -1,4 +1,9 @@
-"""A face-likeness measure for generated z-vectors that needs no human judge.
+"""Closeness of generated z-vectors to the model's data: how much a decoded vector behaves like an
+encoded training image. It is NOT a face detector — it rewards nearness to the encoded cloud and to
+the training images, so it over-rates smooth average faces and under-rates varied ones that lie
+farther out (a VAE's N(0, 1) samples). Whether a decoded image is a face is judged independently by
+:mod:`latentexplorer.judge`; this module keeps the re-encode ratio and the hit test, which the
+scoreboard reports next to the detector rates.
 
 Definitions (for a generated vector ``z`` with decoded image ``x = decode(z)``):
 
@@ -17,10 +22,10 @@ Definitions (for a generated vector ``z`` with decoded image ``x = decode(z)``):
    ``hit_fraction`` = fraction of the components with ``|z_i − mu_i| ≤ k · hw_i``; ``all_hit`` =
    every component inside (the hit test of SPEC §4).
 
-Raw numbers are primary. For convenience ``face_score = sqrt(min(1, 1/cycle_ratio) ·
+Raw numbers are primary. For convenience ``closeness = sqrt(min(1, 1/cycle_ratio) ·
 min(1, 1/nn_ratio))`` in [0, 1]: 1 when a vector is at least as consistent and as close to a
 training face as a typical real z-point, falling towards 0 for garbage. Per generator,
-:meth:`FaceLikeness.summary` reports means/medians.
+:meth:`Closeness.summary` reports means/medians.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 
-__all__ = ["FaceLikeness", "FaceLikenessScorer", "pool_images", "nearest_mse"]
+__all__ = ["Closeness", "ClosenessScorer", "pool_images", "nearest_mse"]
 
 
 def pool_images(images: np.ndarray, max_side: int = 48) -> np.ndarray:
@@ -69,8 +74,8 @@ def nearest_mse(queries: np.ndarray, references: np.ndarray, chunk: int = 256) -
 
 
 @dataclass
-class FaceLikeness:
-    """Face-likeness numbers per vector (arrays of shape (n,)); see the module docstring."""
+class Closeness:
+    """Closeness numbers per vector (arrays of shape (n,)); see the module docstring."""
 
     cycle: np.ndarray
     cycle_ratio: np.ndarray
@@ -78,7 +83,7 @@ class FaceLikeness:
     nn_ratio: np.ndarray
     hit_fraction: np.ndarray | None
     all_hit: np.ndarray | None
-    face_score: np.ndarray
+    closeness: np.ndarray
     reference: dict
 
     @property
@@ -91,7 +96,7 @@ class FaceLikeness:
         for i in range(self.n):
             row = {"cycle": float(self.cycle[i]), "cycle_ratio": float(self.cycle_ratio[i]),
                    "nn_mse": float(self.nn_mse[i]), "nn_ratio": float(self.nn_ratio[i]),
-                   "face_score": float(self.face_score[i])}
+                   "closeness": float(self.closeness[i])}
             if self.hit_fraction is not None:
                 row["hit_fraction"] = float(self.hit_fraction[i])
                 row["all_hit"] = bool(self.all_hit[i])
@@ -105,8 +110,8 @@ class FaceLikeness:
                "cycle_ratio_median": float(np.median(self.cycle_ratio)),
                "nn_mse_mean": float(self.nn_mse.mean()), "nn_mse_median": float(np.median(self.nn_mse)),
                "nn_ratio_median": float(np.median(self.nn_ratio)),
-               "face_score_mean": float(self.face_score.mean()),
-               "face_score_median": float(np.median(self.face_score))}
+               "closeness_mean": float(self.closeness.mean()),
+               "closeness_median": float(np.median(self.closeness))}
         if self.hit_fraction is not None:
             out["hit_fraction_mean"] = float(self.hit_fraction.mean())
             out["all_hit_rate"] = float(self.all_hit.mean())
@@ -118,7 +123,7 @@ class FaceLikeness:
         return {"summary": self.summary(), "per_vector": self.per_vector()}
 
 
-class FaceLikenessScorer:
+class ClosenessScorer:
     """Scores generated z-vectors against a model's data (see the module docstring).
 
     Parameters
@@ -158,10 +163,15 @@ class FaceLikenessScorer:
         if self.encoder.z_dim != self.decoder.z_dim:
             raise InvalidInputError(f"encoder z_dim {self.encoder.z_dim} != decoder z_dim {self.decoder.z_dim}")
         n_images = int(np.shape(train_images)[0])
+        made, stored = tuple(self.decoder.image_shape[:2]), tuple(np.shape(train_images)[1:3])
+        if made != stored:
+            raise InvalidInputError(f"the dataset's images are {stored[0]}x{stored[1]} px but the decoder "
+                                    f"makes {made[0]}x{made[1]} px (the dataset was replaced since "
+                                    "training): closeness scores cannot compare them")
         if n_images < 2:
             raise InvalidInputError("train_images: need at least 2 images")
         if (mu is None) != (half_width is None):
-            raise InvalidInputError("face-likeness: give both mu and half_width, or neither")
+            raise InvalidInputError("closeness: give both mu and half_width, or neither")
         self.max_side = int(max_side)
         self.k = float(k)
         self.mu = None if mu is None else np.asarray(mu, np.float64).reshape(-1)
@@ -201,8 +211,8 @@ class FaceLikenessScorer:
         nn, _ = nearest_mse(pool_images(images, self.max_side), self.train_pooled)
         return cycle, nn
 
-    def score(self, z, images=None) -> FaceLikeness:
-        """Face-likeness of vectors ``z`` (n, z_dim); pass ``images`` (their raw decoded uint8
+    def score(self, z, images=None) -> Closeness:
+        """Closeness of vectors ``z`` (n, z_dim); pass ``images`` (their raw decoded uint8
         images, before sharpening) to avoid decoding twice."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
         if z.shape[1] != self.decoder.z_dim:
@@ -214,13 +224,13 @@ class FaceLikenessScorer:
         cycle, nn = self._raw(z, np.asarray(images))
         cycle_ratio = cycle / self._ref_cycle
         nn_ratio = nn / self._ref_nn
-        face = np.sqrt(np.minimum(1.0, 1.0 / np.maximum(cycle_ratio, 1e-12))
+        close = np.sqrt(np.minimum(1.0, 1.0 / np.maximum(cycle_ratio, 1e-12))
                        * np.minimum(1.0, 1.0 / np.maximum(nn_ratio, 1e-12)))
         hit_fraction = all_hit = None
         if self.mu is not None:
             inside = np.abs(z.astype(np.float64) - self.mu) <= self.k * self.half_width
             hit_fraction = inside.mean(axis=1)
             all_hit = inside.all(axis=1)
-        return FaceLikeness(cycle=cycle, cycle_ratio=cycle_ratio, nn_mse=nn, nn_ratio=nn_ratio,
-                            hit_fraction=hit_fraction, all_hit=all_hit, face_score=face,
-                            reference=self.reference)
+        return Closeness(cycle=cycle, cycle_ratio=cycle_ratio, nn_mse=nn, nn_ratio=nn_ratio,
+                         hit_fraction=hit_fraction, all_hit=all_hit, closeness=close,
+                         reference=self.reference)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from latentexplorer.errors import InvalidInputError
-from latentexplorer.render.facelikeness import FaceLikenessScorer, nearest_mse, pool_images
+from latentexplorer.render.closeness import ClosenessScorer, nearest_mse, pool_images
 
 
 def test_pool_and_nearest_neighbour_match_brute_force():
@@ -25,7 +25,7 @@ def scorer(linear):
     enc, dec, images, z = linear
     mu = z.mean(axis=0)
     hw = 2.3548 * z.std(axis=0)
-    return FaceLikenessScorer(dec, enc, z, images, n_train=150, n_reference=60, mu=mu, half_width=hw, k=2.0)
+    return ClosenessScorer(dec, enc, z, images, n_train=150, n_reference=60, mu=mu, half_width=hw, k=2.0)
 
 
 def test_data_like_vectors_score_better_than_far_off_ones(linear, scorer):
@@ -35,13 +35,13 @@ def test_data_like_vectors_score_better_than_far_off_ones(linear, scorer):
     far = rng.uniform(-40, 40, (20, z.shape[1]))
     good, bad = scorer.score(near), scorer.score(far)
     g, b = good.summary(), bad.summary()
-    assert g["face_score_mean"] > 0.5 > b["face_score_mean"]
+    assert g["closeness_mean"] > 0.5 > b["closeness_mean"]
     assert b["cycle_ratio_median"] > 5 * g["cycle_ratio_median"]
     assert b["nn_ratio_median"] > 5 * g["nn_ratio_median"]
     assert g["all_hit_rate"] > b["all_hit_rate"]
-    assert np.all((good.face_score >= 0) & (good.face_score <= 1))
+    assert np.all((good.closeness >= 0) & (good.closeness <= 1))
     rows = good.to_dict()["per_vector"]
-    assert len(rows) == 20 and {"cycle", "nn_mse", "hit_fraction", "face_score"} <= set(rows[0])
+    assert len(rows) == 20 and {"cycle", "nn_mse", "hit_fraction", "closeness"} <= set(rows[0])
     assert g["reference"]["n_train_subset"] == 150
 
 
@@ -59,6 +59,6 @@ def test_real_points_are_the_reference(linear, scorer):
 def test_scorer_validation(linear):
     enc, dec, images, z = linear
     with pytest.raises(InvalidInputError, match="mu"):
-        FaceLikenessScorer(dec, enc, z, images, mu=np.zeros(z.shape[1]))
+        ClosenessScorer(dec, enc, z, images, mu=np.zeros(z.shape[1]))
     with pytest.raises(InvalidInputError, match="z_data"):
-        FaceLikenessScorer(dec, enc, z[:, :2], images)
+        ClosenessScorer(dec, enc, z[:, :2], images)

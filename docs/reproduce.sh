@@ -19,6 +19,7 @@ for ws in ae vae5 vaetiny; do
   latentexplorer sample --workspace "$RUN/$ws" --method normal --sigma 1 -n 100 --cols 10 --out "$S/normal.png"
   latentexplorer sample --workspace "$RUN/$ws" --method mvn -n 100 --cols 10 --out "$S/mvn.png"
   for f in 0.6 0.7 0.8; do latentexplorer sample --workspace "$RUN/$ws" --method ellipse --n-comp 100 --sigma-level 2.35 --fact $f -n 100 --cols 10 --out "$S/ellipse_f$f.png"; done
+  latentexplorer reconstruct --workspace "$RUN/$ws" -n 100 --cols 10 --out "$RUN/$ws-reconstructions.png"
   latentexplorer sweep --workspace "$RUN/$ws" --method uniform --b 0.5,1,1.5,2,3,5,8 --out "$RUN/$ws-sweep"
 done
 python docs/reproduce_tables.py "$RUN" ae vae5 vaetiny

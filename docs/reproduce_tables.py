@@ -56,18 +56,26 @@ def main(run_dir: Path, names: list[str]) -> None:
             rows = summary["attributes"][:6]
             print("* attribute directions, best separated (d', AUC): " + ", ".join(
                 f"{r['name']} {r['d_prime']:.2f}/{r['auc']:.2f}" for r in rows))
-        print("\n| generator | settings | mean radius | face score | re-encode ratio | nearest-image ratio "
-              "| hits k=2 | hits k=3 |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("\n| generator | settings | mean radius | MTCNN faces [95 % interval] | Haar faces "
+              "| P / R / D / C | variety ×real | re-encode ratio | closeness | hits k=2 | hits k=3 |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for f in sorted((run_dir / f"{name}-samples").glob("*.json")):
             side = json.loads(f.read_text())
             z = np.asarray(side["z"], dtype=np.float64)
-            s = side["scores"]["summary"]
+            board = side["scores"]["scoreboard"]
             settings = ", ".join(f"{k}={v}" for k, v in side["settings"].items())
+            m, h, c = board.get("mtcnn") or {}, board.get("haar") or {}, board.get("coverage") or {}
+            rate = (f"{m['rate']:.0%} [{m['interval'][0]:.0%}–{m['interval'][1]:.0%}]" if m else "–")
+            prdc = ("/".join(f"{c[k]:.2f}" for k in ("precision", "recall", "density", "coverage"))
+                    if c else "–")
+            variety = board.get("variety_ratio")
+            haar = f"{h['rate']:.0%}" if h else "–"
             print(f"| {side['generator']} | {settings} | {np.linalg.norm(z, axis=1).mean():.2f} "
-                  f"| {s['face_score_mean']:.2f} | {s['cycle_ratio_median']:.2f} | {s['nn_ratio_median']:.2f} "
+                  f"| {rate} | {haar} | {prdc} | "
+                  f"{'–' if variety is None else f'{variety:.2f}'} "
+                  f"| {board.get('reencode_ratio', float('nan')):.2f} "
+                  f"| {board.get('closeness', float('nan')):.2f} "
                   f"| {hit_rate(z, mu, hw, 2):.0%} | {hit_rate(z, mu, hw, 3):.0%} |")
-
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]), sys.argv[2:])

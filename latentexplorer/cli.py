@@ -29,8 +29,8 @@ from .errors import Cancelled, EnvironmentProblem, InvalidInputError, LatentExpl
 EXIT_OK, EXIT_ENVIRONMENT, EXIT_INPUT = 0, 1, 2
 
 # command modules, in the order shown by --help
-COMMAND_MODULES = ["synth", "prepare", "train", "encode", "quickstart", "analyze", "sample", "facemap", "reconstruct",
-                   "score", "gui", "bench"]
+COMMAND_MODULES = ["synth", "prepare", "train", "encode", "quickstart", "analyze", "sample",
+                   "facemap", "reconstruct", "score", "gui", "bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -61,6 +61,9 @@ def _write_plots(summary, results, out_dir: Path, *, width: int = 1000) -> list[
     if "tsne" in results:
         idx, emb = results["tsne"]
         save(ap.plot_scatter(emb, title=f"t-SNE ({idx.size} points)"), "tsne.png")
+    if "umap" in results:
+        idx, emb = results["umap"]
+        save(ap.plot_scatter(emb, title=f"UMAP ({idx.size} points)"), "umap.png")
     return written
 
 
@@ -130,6 +133,10 @@ def _write_outputs(summary, results, out_dir: Path, *, plots, plot_width, progre
         idx, emb = results["tsne"]
         save_npy(out_dir / "tsne.npy", emb.astype(np.float32))
         save_npy(out_dir / "tsne_indices.npy", idx.astype(np.int64))
+    if "umap" in results:
+        idx, emb = results["umap"]
+        save_npy(out_dir / "umap.npy", emb.astype(np.float32))
+        save_npy(out_dir / "umap_indices.npy", idx.astype(np.int64))
     summary["plots"] = []
     if plots:
         try:

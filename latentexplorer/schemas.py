@@ -272,6 +272,10 @@ class TrainingParams(Schema):
     batch_size: Annotated[int, Field(ge=1, le=65_536)] = 128
     lr: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 5e-4
     seed: Seed | None = 0
+    #: arithmetic of training (latentexplorer.models.precision); weights are always float32
+    precision: Literal["float32", "bfloat16", "float16"] = "float32"
+    #: compile the train step with XLA
+    jit_compile: bool = False
 
 
 class WorkspaceConfig(Schema):

@@ -83,6 +83,22 @@ def test_cli_on_latents_file(tmp_path, capsys):
     assert "dominant components" in capsys.readouterr().out
 
 
+def test_cli_umap_and_kmeans_on_every_point(tmp_path):
+    """--umap embeds every point (no subset by default) and plots it; --kmeans curves all."""
+    path = tmp_path / "z.npy"
+    z = _latents()
+    np.save(path, z)
+    out = tmp_path / "analysis"
+    rc = main(["analyze", "--latents", str(path), "--out", str(out), "--umap", "--kmeans"])
+    assert rc == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["umap"]["n_points"] == len(z) and s["kmeans"]["n_points"] == len(z)
+    emb = np.load(out / "umap.npy")
+    assert emb.shape == (len(z), 2) and np.isfinite(emb).all()
+    np.testing.assert_array_equal(np.load(out / "umap_indices.npy"), np.arange(len(z)))
+    assert "umap.png" in s["plots"] and "kmeans_inertia.png" in s["plots"]
+
+
 def test_cli_errors(tmp_path, capsys):
     bad = tmp_path / "bad.npy"
     np.save(bad, np.full((5, 3), np.nan))

@@ -41,7 +41,8 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
                     pair_threshold: float = 0.5, thresholds=DEFAULT_THRESHOLDS,
                     uniform_b: float = 1.5, kmeans: bool = False, kmeans_k=range(2, 81),
                     kmeans_max_points: int | None = None, tsne: bool = False,
-                    tsne_max_points: int | None = 20_000, random_state: int = 0,
+                    tsne_max_points: int | None = 20_000, umap: bool = False,
+                    umap_max_points: int | None = None, random_state: int = 0,
                     progress=None):
     """Run the statistics of SPEC §4 on latent vectors.
 
@@ -64,10 +65,10 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
         Thresholds of ``counts_over``.
     uniform_b : float, keyword-only
         Box half-width of the uniform radius theory shown next to N(0, 1).
-    kmeans, tsne : bool, keyword-only
-        Also compute the KMeans inertia curve / a t-SNE embedding (slow).
-    kmeans_k : iterable of int; kmeans_max_points, tsne_max_points : int or None
-        k range, and seeded subsets of the points for KMeans / t-SNE (``None`` = all).
+    kmeans, tsne, umap : bool, keyword-only
+        Also compute the KMeans inertia curve / a t-SNE / a UMAP embedding (slow).
+    kmeans_k : iterable of int; kmeans_max_points, tsne_max_points, umap_max_points : int or None
+        k range, and seeded subsets of the points for KMeans / t-SNE / UMAP (``None`` = all).
     random_state : int, keyword-only
     progress : ProgressReporter, optional, keyword-only
 
@@ -80,7 +81,7 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
         ``half_width``}], ``dominant`` [indices], ``dominant_thresholds``, ``correlation``
         {``counts_over`` {"0.1": n, ...}, ``pairs_over_0.5`` [[i, j, r], ...], ``strongest``
         [i, j, r], ``n_pairs``}, ``pca`` {``explained_variance_ratio``, ``cumulative``,
-        ``std``}, and optionally ``vae``, ``attributes``, ``kmeans``, ``tsne``.
+        ``std``}, and optionally ``vae``, ``attributes``, ``kmeans``, ``tsne``, ``umap``.
     results : dict
         ``stats`` (ComponentStats), ``dominant``, ``radii``, ``radius_edges``,
         ``radius_counts``, ``correlation`` (z_dim x z_dim), ``pca`` (LatentPCA) and optionally
@@ -98,13 +99,14 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
     _check_threshold(pair_threshold)
     for t in np.atleast_1d(thresholds):
         _check_threshold(t)
-    for name, limit in (("kmeans_max_points", kmeans_max_points), ("tsne_max_points", tsne_max_points)):
+    for name, limit in (("kmeans_max_points", kmeans_max_points), ("tsne_max_points", tsne_max_points),
+                        ("umap_max_points", umap_max_points)):
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))
                                   or limit < 2):
             raise InvalidInputError(f"{name}: expected an integer >= 2 (or none for all points), "
                                     f"got {limit!r}")
     n, d = z.shape
-    total = 5 + int(mu is not None) + int(attributes is not None) + int(kmeans) + int(tsne)
+    total = 5 + int(mu is not None) + int(attributes is not None) + int(kmeans) + int(tsne) + int(umap)
     step = 0
     summary: dict = {"format": SUMMARY_FORMAT, "n_points": int(n), "z_dim": int(d)}
     results: dict = {}
@@ -205,6 +207,18 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
         emb = tsne_embedding(z[idx], random_state=random_state, progress=progress)
         results["tsne"] = (idx, emb)
         summary["tsne"] = {"n_points": int(idx.size)}
+        step += 1
+
+    if umap:
+        from .embedding import umap_embedding
+        _step(progress, step, total, "UMAP")
+        idx = subset(umap_max_points)
+        if np.all(np.ptp(np.asarray(z[idx]), axis=0) == 0):
+            raise InvalidInputError(f"z: the {idx.size:,} points drawn for UMAP are all identical; "
+                                    "leave out UMAP")
+        emb = umap_embedding(z[idx], random_state=random_state, progress=progress)
+        results["umap"] = (idx, emb)
+        summary["umap"] = {"n_points": int(idx.size)}
         step += 1
 
     _step(progress, total, total, "analysis done")

@@ -1,4 +1,4 @@
-"""The benchmark registry: the 10 measurements of issue 5, in the order of the table.
+"""The benchmark registry: the measurements, in the order of the table.
 
 Each :class:`~latentexplorer.bench.runner.Case` names the rows it produces (``--only`` accepts a
 row name or a case key). Budgets are those of the full run on the 2-core reference CPU.
@@ -32,6 +32,17 @@ CASES: list[Case] = [
          titles=("GUI: switch plane (set data + render)",
                  "GUI: slider drag step -> overlays + decoded image updated"),
          units=("ms", "ms"), budgets=(">= 5x faster and < 50 ms", "< 30 ms per step")),
+    Case("precision", ("train_bf16", "train_xla"), "training:bench_train_precision",
+         titles=("training throughput, bfloat16 mixed precision",
+                 "training throughput, XLA-compiled train step"), units=("img/s", "img/s"),
+         budgets=(">= 1.4x float32 on a CPU with AVX512_BF16, loss within 1 %",
+                  "report (on by default if >= 1.1x)")),
+    Case("kmeans", ("kmeans_curve_200k",), "fullscale:bench_kmeans_curve",
+         titles=("KMeans inertia curve k = 2..80, every point",), units=("s",),
+         budgets=("< 60 s",)),
+    Case("maps", ("tsne_200k", "umap_200k"), "fullscale:bench_maps",
+         titles=("t-SNE of every point", "UMAP of every point"), units=("s", "s"),
+         budgets=("< 8 min (480 s) on two cores", "report (against t-SNE on the same points)")),
     Case("rss", ("train_peak_rss",), "training:bench_train_rss",
          titles=("peak RSS while training",), units=("MB",),
          budgets=("<= 15 % of a float32 copy (ratio <= 0.15)",)),

@@ -169,29 +169,41 @@ class RssPoller:
         self._proc = psutil.Process(pid or os.getpid())
         self.interval = interval
         self.children = children
-        self.start_rss = self._rss()
+        self.start_rss, self.start_file = self._sample()
         self.peak = self.start_rss
+        #: peak of the file-backed part (mapped files and shared memory: Linux RssFile + RssShmem)
+        #: and of the rest (anonymous: heaps, tensors, thread stacks)
+        self.peak_file = self.start_file
+        self.peak_anonymous = self.start_rss - self.start_file
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _rss(self) -> int:
+    def _sample(self) -> tuple[int, int]:
+        """(RSS, its file-backed part) of the process and its children, in bytes."""
         import psutil
 
+        procs = [self._proc]
         try:
-            total = self._proc.memory_info().rss
             if self.children:
-                for c in self._proc.children(recursive=True):
-                    try:
-                        total += c.memory_info().rss
-                    except psutil.Error:
-                        pass
-            return int(total)
+                procs += self._proc.children(recursive=True)
         except psutil.Error:
-            return 0
+            return 0, 0
+        rss = shared = 0
+        for p in procs:
+            try:
+                info = p.memory_info()
+            except psutil.Error:
+                continue
+            rss += info.rss
+            shared += getattr(info, "shared", 0)
+        return int(rss), int(shared)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, self._rss())
+            rss, shared = self._sample()
+            self.peak = max(self.peak, rss)
+            self.peak_file = max(self.peak_file, shared)
+            self.peak_anonymous = max(self.peak_anonymous, rss - shared)
 
     def __enter__(self) -> "RssPoller":
         self._thread.start()
@@ -200,7 +212,10 @@ class RssPoller:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._rss())
+        rss, shared = self._sample()
+        self.peak = max(self.peak, rss)
+        self.peak_file = max(self.peak_file, shared)
+        self.peak_anonymous = max(self.peak_anonymous, rss - shared)
 
     @property
     def extra(self) -> int:

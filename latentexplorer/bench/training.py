@@ -160,8 +160,83 @@ def bench_train_rss(ctx: Context) -> list[Result]:
         "train_peak_rss", "peak RSS while training", peak_mb, f32_mb, "MB", ratio=peak_mb / f32_mb,
         ratio_def="ours/baseline", budget="<= 15 % of a float32 copy (ratio <= 0.15)",
         passed=peak_mb / f32_mb <= 0.15, quick=ctx.quick,
-        notes=f"whole training process (TensorFlow runtime included), polled every 20 ms during "
+        notes=f"whole training process (TensorFlow runtime included; anonymous "
+              f"{poll.peak_anonymous / 2**20:,.0f} MB + file-backed {poll.peak_file / 2**20:,.0f} MB at "
+              f"their peaks), polled every 20 ms during "
               f"{steps} steps of {batch} (default AE) on a {n:,}-image 96x96 store; baseline = size "
               f"of a float32 copy of the images (computed)",
         details={"rss_before_fit_mb": start_mb, "increase_during_fit_mb": peak_mb - start_mb,
+                 "peak_anonymous_mb": poll.peak_anonymous / 2**20,
+                 "peak_file_backed_mb": poll.peak_file / 2**20,
                  "fit_seconds": float(done.split()[1]), "n_images": n})]
+
+
+# ------------------------------------------------------------------- 11: precision and XLA
+def bench_train_precision(ctx: Context) -> list[Result]:
+    """bfloat16 mixed precision and XLA against float32 ``fit``: the same initial weights, the
+    same batches (streamed from the store as in training), throughput and the loss after the
+    row's steps."""
+    from .. import _env  # noqa: F401
+    import keras
+
+    from ..data.tfdata import make_dataset
+    from ..models.autoencoder import build_model
+    from ..models.precision import cpu_has_bf16, dtype_policy
+    from ..schemas import ModelConfig
+
+    if ctx.quick:
+        n_store, batch, steps, skip, reps = 256, 16, 6, 2, 1
+    else:
+        n_store, batch, steps, skip, reps = 10_000, 128, 30, 5, 2
+    store = face_store(ctx.cache, n_store, base=32 if ctx.quick else 256)
+    idx = np.arange(steps * batch)
+    cfg = ModelConfig.from_preset("case1")
+    timer = _step_timer()(skip)
+
+    def build(precision: str, xla: bool):
+        keras.utils.set_random_seed(0)
+        with dtype_policy(precision):
+            return build_model(cfg, jit_compile=xla)
+
+    variants = {"float32": build("float32", False), "bfloat16": build("bfloat16", False),
+                "xla": build("float32", True)}
+    initial = variants["float32"].get_weights()
+    for model in variants.values():
+        model.set_weights(initial)
+
+    def run(name: str) -> tuple[float, float]:
+        ds = make_dataset(store, idx, batch, shuffle=False)
+        hist = variants[name].fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=[timer])
+        return timer.images_per_second(batch), float(hist.history["total_loss"][-1])
+
+    ctx.log(f"precision: {steps} steps of {batch} per fit, float32 / bfloat16 / XLA, {reps} fits each")
+    first_loss = {name: run(name)[1] for name in variants}  # tracing fit; same weights, same data
+    speed: dict[str, list[float]] = {name: [] for name in variants}
+    for r in range(reps):
+        order = list(variants) if r % 2 == 0 else list(reversed(variants))
+        for name in order:
+            speed[name].append(run(name)[0])
+    f32, bf16, xla = (median(speed[k]) for k in ("float32", "bfloat16", "xla"))
+    loss_diff = abs(first_loss["bfloat16"] - first_loss["float32"]) / first_loss["float32"]
+    native = cpu_has_bf16()
+    common = (f"case1 AE {cfg.image_size}x{cfg.image_size}, {steps} steps x {batch} per fit from "
+              f"a {n_store:,}-image store, first {skip} steps and a tracing fit excluded; {reps} "
+              "fits each, interleaved; the same initial weights and batches")
+    return [
+        Result("train_bf16", "training throughput, bfloat16 mixed precision", bf16, f32, "img/s",
+               ratio=bf16 / f32, ratio_def="ours/baseline",
+               budget=">= 1.4x float32 on a CPU with AVX512_BF16, loss within 1 %",
+               passed=(bf16 / f32 >= 1.4 and loss_diff <= 0.01) if native else None,
+               quick=ctx.quick,
+               notes=f"{common}; CPU bfloat16 {'native' if native else 'emulated (no budget)'}; "
+                     f"loss after the first fit {first_loss['bfloat16']:.1f} vs "
+                     f"{first_loss['float32']:.1f} ({loss_diff:.2%})",
+               details={"bfloat16_img_s": speed["bfloat16"], "float32_img_s": speed["float32"],
+                        "loss_first_fit": first_loss, "loss_relative_difference": loss_diff,
+                        "native_bf16": native}),
+        Result("train_xla", "training throughput, XLA-compiled train step", xla, f32, "img/s",
+               ratio=xla / f32, ratio_def="ours/baseline", budget="report (on by default if >= 1.1x)",
+               passed=None, quick=ctx.quick,
+               notes=f"{common}; loss after the first fit {first_loss['xla']:.1f}",
+               details={"xla_img_s": speed["xla"], "float32_img_s": speed["float32"]}),
+    ]

@@ -44,6 +44,10 @@ def register(subparsers) -> None:
     p.add_argument("--tsne", action="store_true", help="also a t-SNE embedding (openTSNE)")
     p.add_argument("--tsne-max-points", type=_args.integer(0, 10**9), default=20_000,
                    help="random subset for t-SNE (default 20000; 0 = all)")
+    p.add_argument("--umap", action="store_true",
+                   help="also a UMAP embedding (umap-learn) of every point (umap.npy, umap.png)")
+    p.add_argument("--umap-max-points", type=_args.integer(0, 10**9), default=0,
+                   help="random subset for UMAP (default 0 = all)")
     p.add_argument("--compare", metavar="NAME",
                    help="also compare the training latents with the named set NAME (made by "
                         "'encode --data STORE --name NAME'): radius, Mahalanobis distance to the "
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
                    mu_threshold=args.mu_threshold, hw_threshold=args.hw_threshold,
                    pair_threshold=args.pair_threshold, kmeans=args.kmeans, tsne=args.tsne,
                    kmeans_max_points=args.kmeans_max_points or None,
-                   tsne_max_points=args.tsne_max_points or None, random_state=args.seed)
+                   tsne_max_points=args.tsne_max_points or None, umap=args.umap,
+                   umap_max_points=args.umap_max_points or None, random_state=args.seed)
     if args.latents is not None:
         from ..analysis.report import load_latents
         z = load_latents(args.latents)[0]

@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from ..schemas import ACTIVATIONS, PRESETS
+from ..models.precision import CHOICES
 from . import _args
 
 
@@ -42,6 +43,16 @@ def register(subparsers) -> None:
                    help="decoder: UpSampling2D + Conv2D instead of Conv2DTranspose")
     p.add_argument("--seed", type=_args.seed, default=None, help="random seed (default: 0 or the workspace's)")
     p.add_argument("--resume", action="store_true", help="continue an existing workspace")
+    p.add_argument("--precision", choices=CHOICES, default=None,
+                   help="arithmetic of training: float32, or mixed precision with bfloat16 / float16 "
+                        "(weights, latents and losses stay float32); auto: bfloat16 on CPUs with "
+                        "AVX512_BF16 or AMX and on recent GPUs, float16 on older GPUs, else float32 "
+                        "(default: the workspace's, float32 for a new one)")
+    p.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
+                   help="compile the train step with XLA (default: the workspace's, off for a new one)")
+    p.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
+                   help="tf.distribute strategy: mirrored = every local GPU (or CPU), multiworker = "
+                        "several machines described by TF_CONFIG (see the README)")
     _args.add_wait(p)
     p.set_defaults(handler=run)
 
@@ -64,7 +75,9 @@ def _open_or_create(args: argparse.Namespace):
             if args.data and Path(args.data).resolve() != ws.data_path:
                 raise InvalidInputError(f"--data {printable(args.data)}: the workspace trains on "
                                         f"{printable(ws.data_path)}; leave --data out when resuming")
-            changes = {k: v for k, v in (("lr", args.lr), ("seed", args.seed)) if v is not None}
+            changes = {k: v for k, v in (("lr", args.lr), ("seed", args.seed),
+                                         ("precision", _precision(args)), ("jit_compile", args.xla))
+                       if v is not None}
             if changes:
                 with ws.lock(_args.wait_seconds(args)):
                     ws.update_training(**changes)
@@ -80,11 +93,38 @@ def _open_or_create(args: argparse.Namespace):
         loss=args.loss, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
         upsampling=args.upsampling)
     training = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
-                                  ("lr", args.lr), ("seed", args.seed)) if v is not None}
+                                  ("lr", args.lr), ("seed", args.seed),
+                                  ("precision", _precision(args)), ("jit_compile", args.xla))
+                if v is not None}
     from ..workspace.training import check_memory
 
     check_memory(cfg, training.get("batch_size", 128))  # before anything is written
     return Workspace.create(ws_dir, args.data, cfg, training=training)
+
+
+def _precision(args: argparse.Namespace) -> str | None:
+    from ..models.precision import resolve_precision
+
+    return None if args.precision is None else resolve_precision(args.precision)
+
+
+def _strategy(name: str):
+    """The tf.distribute strategy named on the command line (None: TensorFlow's default)."""
+    if name == "default":
+        return None
+    import os
+
+    from .. import _env  # noqa: F401
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if not os.environ.get("TF_CONFIG"):
+        from ..errors import InvalidInputError
+
+        raise InvalidInputError("--strategy multiworker: TF_CONFIG is not set (it lists the workers "
+                                "and this one's index; see the README, 'Several machines')")
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,8 +136,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = ws.model_config
     start = ws.checkpoint_epoch
     epochs = args.epochs or ws.training["epochs"]
+    xla = ", XLA" if ws.training["jit_compile"] else ""
     print(f"train: {cfg.kind.upper()} {cfg.preset} z_dim {cfg.z_dim} {cfg.image_size}px, loss {cfg.loss}"
-          f"{f', fact {cfg.fact:g}' if cfg.kind == 'vae' else ''}; {ws.dataset().n} images; "
+          f"{f', fact {cfg.fact:g}' if cfg.kind == 'vae' else ''}; {ws.training['precision']}{xla}; "
+          f"{ws.dataset().n} images; "
           f"epochs {start + 1}..{epochs} -> {printable(ws.path)}", flush=True)
     if start >= epochs:
         print(f"train: already at epoch {start} of {epochs}; pass a larger --epochs to continue")
@@ -106,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # reset: each epoch's bar shows its own elapsed time and ETA
         history = train(ws, epochs, resume=args.resume, batch_size=args.batch_size, progress=progress,
+                        strategy=_strategy(args.strategy),
                         on_epoch_end=lambda row: progress.reset("train"), verbose=True,
                         wait=_args.wait_seconds(args))
     except KeyboardInterrupt as exc:

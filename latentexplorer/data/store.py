@@ -13,6 +13,7 @@ CelebA at 96x96 is 5.6 GB as uint8; training reads it batch by batch, never as o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import hashlib
@@ -114,7 +115,11 @@ class DatasetStore:
             if np.isinf(attributes).any():
                 raise InvalidInputError(f"{where}/attributes.npy: infinite values (expected numbers "
                                         "or NaN for unknown)")
-        return cls(path, images, list(filenames), attributes, list(names), meta.model_dump())
+        store = cls(path, images, list(filenames), attributes, list(names), meta.model_dump())
+        # batch() reads through this descriptor of the same file the map shows (see batch)
+        store._file = (os.open(path / "images.npy", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)),
+                       int(images.offset))
+        return store
 
     def fingerprint(self) -> StoreFingerprint:
         """Count, image size and a digest of 64 sampled images and the file names (milliseconds
@@ -156,12 +161,37 @@ class DatasetStore:
         return np.sort(perm[n_test:]), np.sort(perm[:n_test])
 
     def batch(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        """uint8 images for ``indices`` (sorted reads are faster on a memmap)."""
+        """uint8 images for ``indices``, read with ``pread`` in file order.
+
+        Not through the memory map: every page a process touches through a map stays in its
+        resident set until the map goes, so one epoch over a 200,000-image store would count
+        all 5.5 GB of it (measured: +1 GB after 120 batches of 128 at 96 px). Reads copy into
+        the batch only; the kernel's page cache still serves repeated reads.
+        """
         idx = np.asarray(indices, dtype=np.int64)
+        shape = self.images.shape[1:]
+        out = np.empty((len(idx),) + shape, dtype=np.uint8)
         order = np.argsort(idx, kind="stable")
-        out = np.empty((len(idx),) + self.images.shape[1:], dtype=np.uint8)
-        out[order] = self.images[idx[order]]
+        source = getattr(self, "_file", None)
+        if source is None:  # a store built around an array in memory
+            out[order] = self.images[idx[order]]
+            return out
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.n):
+            raise IndexError(f"image index out of range 0..{self.n - 1}")
+        fd, offset = source
+        row = int(np.prod(shape))
+        for pos in order:
+            got = os.preadv(fd, [memoryview(out[pos]).cast("B")], offset + int(idx[pos]) * row)
+            if got != row:
+                raise InvalidInputError(f"{printable(self.path)}/images.npy: image {int(idx[pos])} could "
+                                        f"not be read in full ({got} of {row} bytes; truncated file?)")
         return out
+
+    def __del__(self) -> None:
+        source = getattr(self, "_file", None)
+        if source is not None:
+            with contextlib.suppress(OSError):
+                os.close(source[0])
 
     def attribute(self, name: str) -> np.ndarray:
         if self.attributes is None or name not in self.attribute_names:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..inputs import printable
 from ..progress import ProgressReporter
 
 METHODS = ("uniform", "normal", "mvn", "ellipse", "grid")
@@ -181,7 +182,15 @@ class GenerationContext:
             cloud = self.z if self.sampled is None else self.sampled
             stats = component_stats(cloud)
             encoder = Encoder(self.ws.load_encoder(self.snapshot or self.ws.snapshot()))
-            self._scorer = ClosenessScorer(self.decoder, encoder, cloud, self.ws.dataset().images,
+            store = self.ws.dataset()
+            made = tuple(self.decoder.image_shape[:2])
+            if (store.size, store.size) != made:
+                raise InvalidInputError(
+                    f"{printable(store.path)}: images are {store.size}x{store.size} px but the "
+                    f"decoder makes {made[0]}x{made[1]} px (the store was replaced since training): "
+                    "the closeness scores cannot compare them; pass --no-scores or re-import the "
+                    "store at the model's size")
+            self._scorer = ClosenessScorer(self.decoder, encoder, cloud, store.images,
                                            mu=stats.mu, half_width=stats.half_width)
         return self._scorer
 

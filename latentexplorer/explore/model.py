@@ -68,7 +68,7 @@ class ExplorationModel:
         self.plane = Plane()
         self._pending_plane: Plane | None = None
         self.current: Current | None = None
-        self.sigma_level = 2.0
+        self.sigma_level = 2.35  # the CLI's and the seeds' default (the FWHM of a Gaussian in σ)
         self.fact = 0.7
         self.sharpen = 0.0
         self.color_by: str | None = "density"
@@ -178,7 +178,7 @@ class ExplorationModel:
             return np.zeros((0, 2), np.float32)
         key = (self.plane, id(self.z), id(self.analysis))
         if self._plane_cache is None or self._plane_cache[0] != key:
-            self._plane_cache = (key, self.projector.points(self.z, self.plane))
+            self._plane_cache = (key, self.projector.points(self.z, self.plane, data=True))
         return self._plane_cache[1]
 
     def plane_coords(self, vectors: np.ndarray) -> np.ndarray:

@@ -105,11 +105,16 @@ class Projector:
             out = self.pca.project(v2, (plane.i, plane.j))
         return out[0] if one else out
 
-    def points(self, z: np.ndarray, plane: Plane) -> np.ndarray:
-        """Plane coordinates (n, 2) float32 of all z-points."""
+    def points(self, z: np.ndarray, plane: Plane, *, data: bool = False) -> np.ndarray:
+        """Plane coordinates (n, 2) float32 of the points ``z``.
+
+        ``data=True`` says ``z`` are the z-points :attr:`leading` was computed from, whose PCA
+        coordinates are then copied from it; any other set (a named layer, samples) is
+        projected."""
         if plane.kind == "latent":
             return np.column_stack([z[:, plane.i], z[:, plane.j]]).astype(np.float32, copy=False)
-        if self.leading is not None and max(plane.i, plane.j) < self.leading.shape[0]:
+        if (data and self.leading is not None and max(plane.i, plane.j) < self.leading.shape[0]
+                and self.leading.shape[1] == len(z)):
             return np.column_stack([self.leading[plane.i], self.leading[plane.j]])
         return self.coords(z, plane).astype(np.float32)
 

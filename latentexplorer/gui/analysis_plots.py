@@ -144,7 +144,7 @@ def plot_component_histograms(edges, counts, indices, *, mu=None, half_width=Non
         if mu is not None:
             label += f" μ={mu[i]:.2f}"
         if half_width is not None:
-            label += f" hw={half_width[i]:.2f}"
+            label += f" FWHM={half_width[i]:.2f}"  # the full width at half maximum
         curve = item.plot(edges, c, stepMode="center", pen=pg.mkPen(col, width=2))
         legend.addItem(curve, label)
         peak = float(c.max()) if c.size else 0.0

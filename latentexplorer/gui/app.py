@@ -46,12 +46,40 @@ def run_gui(workspace: str | os.PathLike | None = None) -> int:
 
     win = MainWindow(workspace=workspace)
     install_excepthook(lambda: win)
+    stopped = _close_on_stop_signals(win)
     win.show()
     if workspace is None:
         # load TensorFlow while the user looks at the window: its import holds the GIL for a
         # while, better now than in the middle of the first interaction
         win.runner.start("warm-up", _import_tensorflow)
-    return int(app.exec())
+    code = int(app.exec())
+    return 128 + stopped[0] if stopped else code
+
+
+def _close_on_stop_signals(win) -> list[int]:
+    """SIGTERM / SIGHUP / SIGINT close the window as File > Quit does (its state is saved, the
+    exit code is 128 + the signal) instead of raising inside whatever Qt callback runs.
+
+    Python runs signal handlers only between bytecodes; a timer lets it look while Qt waits."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    from ..signals import STOP_SIGNALS
+
+    stopped: list[int] = []
+
+    def on_signal(signum, frame) -> None:
+        if not stopped:
+            stopped.append(int(signum))
+            QTimer.singleShot(0, win.close)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_signal)
+    tick = QTimer(win)
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+    return stopped
 
 
 def _import_tensorflow(params, reporter) -> None:

@@ -14,8 +14,9 @@ import logging
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox,
+                               QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from ..errors import InvalidInputError
 from ..explore.generate import GenerationContext, GeneratorSpec, generate
@@ -140,11 +141,20 @@ class GeneratorPanel(QWidget):
         right.setStretchFactor(1, 1)
 
         lay = QHBoxLayout(self)
-        left = QVBoxLayout()
+        column = QWidget()
+        left = QVBoxLayout(column)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(box)
         left.addWidget(self.status)
         left.addStretch(1)
-        lay.addLayout(left)
+        # scrolls rather than forcing the window taller than a 600-px screen
+        scroll = QScrollArea()
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(340)
+        lay.addWidget(scroll)
         lay.addWidget(right, 1)
 
         self.generate_button.clicked.connect(self.generate)

@@ -1,6 +1,6 @@
 """Named latent sets as extra layers of the scatter (``encode --data STORE --name NAME``).
 
-Each set — held-out photos, a user's own pictures — is drawn as rings of its own colour over the
+Each set — held-out photos, a user's own pictures — is drawn as dots of its own colour over the
 training cloud, in the current plane, with a legend entry; View > Layers shows or hides each one.
 """
 
@@ -13,7 +13,8 @@ from ..errors import InvalidInputError
 from .scatter_items import FastPointsItem
 
 #: colours of the layers, in order (Okabe-Ito: distinguishable with colour-blindness)
-PALETTE = [(0, 158, 115), (213, 94, 0), (204, 121, 167), (0, 114, 178), (230, 159, 0), (86, 180, 233)]
+# Okabe-Ito colours, those far from viridis (the density colouring) first
+PALETTE = [(213, 94, 0), (204, 121, 167), (230, 159, 0), (0, 114, 178), (86, 180, 233), (0, 158, 115)]
 
 
 class LayersOverlay(QObject):
@@ -64,7 +65,14 @@ class LayersOverlay(QObject):
             item.setData(pts[:, 0], pts[:, 1])
 
     def set_visible(self, name: str, on: bool) -> None:
+        was_hidden = name in self.hidden
         (self.hidden.discard if on else self.hidden.add)(name)
+        swatch = self._legend.get(name)
+        if swatch is not None and was_hidden == on:  # the legend lists the shown layers only
+            if on:
+                self.scatter.legend.addItem(swatch, f"set '{name}' ({len(self.model.layers[name]):,})")
+            else:
+                self.scatter.legend.removeItem(swatch)
         self.refresh()
 
     def plotted(self, name: str):

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QMessageBox, QProgressBar, QPushButton, QScrollArea, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -173,9 +173,18 @@ class MainWindow(QMainWindow):
         self.analysis_views.planeRequested.connect(self.show_plane)
         self.controller.loaded.connect(self._restore_tab)
 
-        self.resize(1366, 768)
+        self._fit_to_screen(1366, 768)
         if workspace is not None:
             QTimer.singleShot(0, lambda: self.open_workspace(workspace))
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """``width`` x ``height``, or the available screen area where that is smaller (a
+        1024x600 netbook gets a window that fits, not one that spills off the screen)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is not None:
+            area = screen.availableGeometry()
+            width, height = min(width, area.width()), min(height, area.height())
+        self.resize(width, height)
 
     # ------------------------------------------------------------------ building
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:

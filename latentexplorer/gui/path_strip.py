@@ -102,6 +102,8 @@ class PathStrip(QWidget):
         state.dataChanged.connect(lambda _m: self._refresh_attributes())
         state.pathChanged.connect(lambda _p: self.refresh())
         state.decoderChanged.connect(lambda _d: self.refresh())
+        # a PCA-plane path restored with the workspace waits for the PCA: draw it when it is there
+        state.analysisChanged.connect(lambda _a: self.refresh() if self.model.path is not None else None)
         state.sharpenChanged.connect(lambda _s: self._show())
         state.currentChanged.connect(lambda _c: self.refresh() if self.model.path is not None else None)
         controller.decoding.decoded.connect(self._on_decoded)

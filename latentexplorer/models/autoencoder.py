@@ -55,10 +55,11 @@ def build_encoder(cfg: ModelConfig) -> keras.Model:
             x = layers.Dropout(cfg.dropout, name=f"enc_dropout{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     if cfg.kind == "ae":
-        z = layers.Dense(cfg.z_dim, name="z")(x)
+        # the output heads compute in float32 under a mixed policy: latents are float32
+        z = layers.Dense(cfg.z_dim, name="z", dtype="float32")(x)
         return keras.Model(inp, z, name="encoder")
-    mu = layers.Dense(cfg.z_dim, name="mu")(x)
-    logvar = layers.Dense(cfg.z_dim, name="logvar")(x)
+    mu = layers.Dense(cfg.z_dim, name="mu", dtype="float32")(x)
+    logvar = layers.Dense(cfg.z_dim, name="logvar", dtype="float32")(x)
     return keras.Model(inp, [mu, logvar], name="encoder")
 
 
@@ -83,7 +84,8 @@ def build_decoder(cfg: ModelConfig) -> keras.Model:
             x = layers.Conv2DTranspose(f, k, strides=s, padding="same", kernel_initializer=init,
                                        name=f"dec_conv{i}")(x)
         if i == n - 1:
-            x = layers.Activation("sigmoid", name="reconstruction")(x)
+            # float32 under a mixed policy: the losses compare these values with the images
+            x = layers.Activation("sigmoid", name="reconstruction", dtype="float32")(x)
             break
         if cfg.batchnorm:
             x = layers.BatchNormalization(name=f"dec_bn{i}")(x)
@@ -193,7 +195,8 @@ class LatentAutoencoder(keras.Model):
         self.reco_loss_tracker = keras.metrics.Mean(name="reco_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
         if self.kind == "vae":
-            self.sampling = Sampling(cfg.eps_factor, cfg.eps_clip, name="sampling")
+            # float32 under a mixed policy: mu + sigma * eps of float32 heads
+            self.sampling = Sampling(cfg.eps_factor, cfg.eps_clip, name="sampling", dtype="float32")
         # All variables exist now. Marking the model built matters for loading: Keras restores the
         # optimizer state only into a model that is built when its compile config is applied
         # (train_step calls encoder/decoder directly, so fit() alone never builds the outer model).
@@ -289,11 +292,15 @@ class VAE(LatentAutoencoder):
         return self.decoder(z, training=training), mu, logvar
 
 
-def build_model(cfg: ModelConfig, learning_rate: float = 5e-4) -> LatentAutoencoder:
+def build_model(cfg: ModelConfig, learning_rate: float = 5e-4, *,
+                jit_compile: bool = False) -> LatentAutoencoder:
     """An :class:`AE` or :class:`VAE` for ``cfg``, compiled with Adam(``learning_rate``).
 
-    Call it inside ``strategy.scope()`` for multi-device training.
+    Call it inside ``strategy.scope()`` for multi-device training, and inside
+    :func:`latentexplorer.models.precision.dtype_policy` for mixed precision. ``jit_compile``
+    compiles the train step with XLA.
     """
     model = (VAE if cfg.kind == "vae" else AE)(cfg, name=cfg.kind)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                  jit_compile=bool(jit_compile))
     return model

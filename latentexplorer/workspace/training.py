@@ -92,6 +92,7 @@ def _train_locked(ws: Workspace, epochs, *, resume, batch_size, progress, strate
     import tensorflow as tf
 
     from ..models.autoencoder import build_model
+    from ..models.precision import dtype_policy
     from ..models.training import fit_epochs
 
     params = ws.training
@@ -127,13 +128,17 @@ def _train_locked(ws: Workspace, epochs, *, resume, batch_size, progress, strate
     if seed is not None:
         keras.utils.set_random_seed(int(seed) + done)  # offset by the epoch: a resumed run is reproducible
     strategy = strategy or tf.distribute.get_strategy()
-    with strategy.scope():
+    with strategy.scope(), dtype_policy(params["precision"]):
         if done > 0:
             model = ws.load_model()
             # the optimizer was saved with the old rate; a changed --lr (e.g. after a NaN) must win
             model.optimizer.learning_rate = params["lr"]
+            # rebuilt from its config under the current policy (the weights are float32): the
+            # precision may change between runs
+            model.jit_compile = bool(params["jit_compile"])
         else:
-            model = build_model(ws.model_config, learning_rate=params["lr"])
+            model = build_model(ws.model_config, learning_rate=params["lr"],
+                                jit_compile=params["jit_compile"])
 
     def commit(model, row: dict) -> None:
         try:

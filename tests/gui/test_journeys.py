@@ -321,11 +321,19 @@ def test_judging_journey_scoreboard_face_map_and_named_layers(qtbot, tiny_worksp
     np.testing.assert_allclose(drawn, m.layer_points("others"), atol=1e-6)
     entry = menu_action(win, "View", "Layers", "others")
     assert entry.isChecked()
+    legend = lambda: [label.text for _sample, label in win.scatter.legend.items]  # noqa: E731
+    assert "set 'others' (24)" in legend()
     entry.trigger()
     assert len(win.layers.plotted("others")) == 0
+    assert not any("others" in text for text in legend())  # the legend follows
     entry.trigger()
+    assert "set 'others' (24)" in legend()
     menu_action(win, "View", "PCA plane").trigger()  # the layer follows the plane
-    np.testing.assert_allclose(win.layers.plotted("others"), m.layer_points("others"), atol=1e-4)
+    plane = m.plane
+    assert plane.kind == "pca"
+    expected = m.projector.pca.project(m.layers["others"].astype(np.float64), (plane.i, plane.j))
+    assert expected.shape == (24, 2)  # the set's own points, not the training cloud's
+    np.testing.assert_allclose(win.layers.plotted("others"), expected, atol=1e-4)
 
     # -- Tools > Face-likeness map: a map over the visible plane, drawn under the points
     with qtbot.waitSignal(win.face_map.ready, timeout=120_000) as ready:

@@ -243,7 +243,7 @@ def test_gui_state_is_restored_skipping_bad_entries_and_the_pca_plane_waits(ctl,
     m = st.model
     assert at_load == [Plane("latent", 0, 1)]  # the PCA is not there yet: applied when it is
     qtbot.waitUntil(lambda: m.plane == Plane("pca", 1, 3), timeout=30_000)
-    assert (m.sigma_level, m.fact, m.sharpen) == (2.0, 0.7, 2.0)
+    assert (m.sigma_level, m.fact, m.sharpen) == (2.35, 0.7, 2.0)
     assert m.color_by == "density" and m.current.index == 0
     assert c.restored["tab"] == "analysis"
 

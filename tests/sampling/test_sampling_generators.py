@@ -1,7 +1,6 @@
 """Generators: the ellipse conditions for every pair of every vector, moments, validation."""
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -169,22 +168,16 @@ def test_ellipse_validation(points):
         EllipseSampler(n_components=3).sample(5, 0)
 
 
-def test_ellipse_100k_vectors_100_components_is_fast():
-    """Budget: 100,000 vectors with n_comp = 100 in 256 dimensions well under a second
-    (~0.25 s on an idle core; asserted with slack for a shared CI machine; numbers from
-    tests/sampling/bench_ellipse.py)."""
+def test_ellipse_100k_vectors_100_components_keep_every_pair_condition():
+    """A large draw (its speed is the bench's business: row ellipse_100k) keeps the pairwise
+    ellipse condition of every kept PCA component pair."""
     z = _correlated_points(n=1500, z_dim=256, seed=2)
     s = EllipseSampler(n_components=100, sigma_level=2.35, fact=0.7).fit(z)
-    s.sample(1000, 0)
-    best = min(_timed(lambda: s.sample(100_000, 1)) for _ in range(3))
-    # the seeds' pairwise loop needs ~10 minutes for this; 3 s only guards against regressions
-    assert best < 3.0, f"100k ellipse vectors took {best:.2f} s"
-
-
-def _timed(fn):
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    out = s.sample(100_000, 1)
+    assert out.shape == (100_000, 256) and out.dtype == np.float32 and np.isfinite(out).all()
+    v = s.sample_pca(100_000, 1)
+    assert v.shape == (100_000, 100)
+    assert int(ellipse_condition_violations(v, s.half_axes_scaled_).sum()) == 0
 
 
 # ------------------------------------------------------------------ other generators

@@ -45,8 +45,8 @@ def _cancellable(fn, progress, poll: float = 0.05, what: str = "t-SNE"):
     The neighbour searches and affinities (a minute or more for 200,000 points) have no
     callback; ``fn`` runs in a helper thread that the caller stops waiting for on cancel. The
     helper finishes its current phase in the background (t-SNE then stops at the first
-    optimisation callback, UMAP at the end of its current epoch, both seeing the cancel flag)
-    and its result is dropped.
+    optimisation callback, which sees the cancel flag; UMAP runs to its end, as umap-learn
+    offers no safe way to stop it) and its result is dropped.
     """
     if progress is None:
         return fn()
@@ -232,11 +232,16 @@ def _import_umap():
 
 _EPOCHS = re.compile(r"epochs:(\d+)/(\d+)")
 
+#: one UMAP at a time in a process. umap-learn and pynndescent run numba-parallel kernels, and
+#: numba's default (workqueue) thread layer deadlocks when two threads enter them at once — which
+#: would happen when a cancelled UMAP still finishing in the background (see ``_cancellable``)
+#: meets the next one. The next one waits for it instead.
+_UMAP_RUNNING = threading.Lock()
+
 
 class _EpochStream:
     """The file umap-learn's tqdm epoch bar writes to: each write is one epoch count
-    (``bar_format`` below); it reports it and raises :class:`Cancelled` once cancelled (the
-    exception leaves umap's epoch loop)."""
+    (``bar_format`` below), which it reports."""
 
     BAR_FORMAT = "epochs:{n}/{total}"
 
@@ -282,8 +287,8 @@ def umap_embedding(z, *, n_pca: int = 50, n_neighbors: int = 15, min_dist: float
         Phase messages during the neighbour graph and the spectral layout, then one update
         per epoch; the final one carries ``metrics = {"event": "embedding", "method": "UMAP",
         "embedding": (n_points, 2) float32, "iteration", "n_iter", "final": True}``
-        (umap-learn exposes no layout between epochs). Cancelling stops the optimisation at
-        the end of the current epoch and raises :class:`Cancelled`.
+        (umap-learn exposes no layout between epochs). Cancelling raises :class:`Cancelled`
+        at once; the abandoned run finishes in the background without reporting.
     n_jobs : int, keyword-only
         Threads when ``random_state`` is None (-1: all cores).
 
@@ -318,7 +323,11 @@ def umap_embedding(z, *, n_pca: int = 50, n_neighbors: int = 15, min_dist: float
         if progress is None:
             return
         if progress.cancelled:
-            raise Cancelled("UMAP cancelled by the user")
+            # never raise here: tqdm calls this write between its lock's acquire() and release()
+            # without try/finally, so an exception would leave tqdm's global lock held and hang
+            # every later progress bar in the process. The abandoned run finishes in the
+            # background (its result is dropped; the next UMAP waits for it, see _UMAP_RUNNING).
+            return
         state["total"] = total
         if done < total:
             progress.update(done, total, f"UMAP epoch {done}/{total}")
@@ -341,7 +350,8 @@ def umap_embedding(z, *, n_pca: int = 50, n_neighbors: int = 15, min_dist: float
             # notes about its thread layer
             warnings.filterwarnings("ignore", message=".*n_jobs.*")
             warnings.filterwarnings("ignore", category=UserWarning, module="umap")
-            return model.fit_transform(x)
+            with _UMAP_RUNNING:
+                return model.fit_transform(x)
 
     emb = np.asarray(_cancellable(run, progress, what="UMAP"), dtype=np.float64)
     if progress is not None:

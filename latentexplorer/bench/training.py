@@ -92,6 +92,18 @@ def bench_train_throughput(ctx: Context) -> list[Result]:
         for acc, fn in pair:
             acc.append(fn())
     om, bm = median(ours), median(base)
+    from .flops import cpu_peak_gflops, forward_flops
+
+    step_flops = 3.0 * forward_flops(model)  # forward + two backward products per image
+    achieved = om * step_flops / 1e9
+    cpu = cpu_peak_gflops()
+    fraction = achieved / cpu["peak_gflops"] if cpu["peak_gflops"] else None
+    arithmetic = (f"{step_flops / 1e9:.2f} GFLOP per trained image (3x the layers' forward "
+                  f"FLOPs) x {om:.0f} img/s = {achieved:.0f} GFLOP/s")
+    if fraction is not None:
+        arithmetic += (f" = {fraction:.0%} of the CPU's fp32 peak ({cpu['cores']} cores x "
+                       f"{cpu['ghz']:.2f} GHz x {cpu['flops_per_cycle']} FLOP/cycle, "
+                       f"{cpu['isa']}: {cpu['peak_gflops']:.0f} GFLOP/s)")
     return [Result(
         "train_throughput", "training throughput, default AE", om, bm, "img/s", ratio=om / bm,
         ratio_def="ours/baseline", budget="ratio >= 0.95 (the pipeline is never the bottleneck)",
@@ -99,8 +111,10 @@ def bench_train_throughput(ctx: Context) -> list[Result]:
         notes=f"case1 AE {cfg.image_size}x{cfg.image_size}; {n_store:,}-image uint8 store, "
               f"make_dataset -> fit vs fit(float32 array of the same {n_store:,} images in RAM); "
               f"{steps} steps x {batch} per fit, first {skip} steps of every fit and a whole "
-              f"tracing fit excluded; {reps} fits each, interleaved",
-        details={"ours_img_s": ours, "baseline_img_s": base, "float32_copy_mb": x_ram.nbytes / 2**20})]
+              f"tracing fit excluded; {reps} fits each, interleaved; {arithmetic}",
+        details={"ours_img_s": ours, "baseline_img_s": base, "float32_copy_mb": x_ram.nbytes / 2**20,
+                 "gflop_per_image": step_flops / 1e9, "achieved_gflops": achieved,
+                 "peak_fraction": fraction, "cpu": cpu})]
 
 
 # ------------------------------------------------------------------------------- 10: peak RSS

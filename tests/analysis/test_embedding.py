@@ -142,12 +142,30 @@ def test_umap_reports_epochs_and_the_final_layout(umap_runs):
     np.testing.assert_allclose(final["embedding"], a, rtol=1e-6)
 
 
+class _Sink:
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
 def test_umap_cancel_and_checks():
     z, _ = _blobs(n_per=40)
     rec = _Recorder(cancel_when=lambda done, metrics: done >= 5)
     with pytest.raises(Cancelled):
         umap_embedding(z, n_neighbors=10, n_epochs=200, progress=rec)
     assert max(d for d, *_ in rec.seen) < 200
+    # the abandoned run must not leave tqdm's global lock held (a raise inside its write would):
+    # a new progress bar in another thread is created at once
+    import threading
+
+    from tqdm import tqdm
+
+    made = threading.Event()
+    threading.Thread(target=lambda: (tqdm(range(2), disable=False, file=_Sink()).close(),
+                                     made.set()), daemon=True).start()
+    assert made.wait(30), "tqdm's lock is still held by the cancelled UMAP"
     with pytest.raises(InvalidInputError, match="at least 4"):
         umap_embedding(z[:3])
     with pytest.raises(InvalidInputError, match="min_dist"):

@@ -35,7 +35,12 @@ def test_bench_quick_all_rows(tmp_path, capsys):
         assert r["quick"] is True and r["error"] is None, name
         assert _positive(r["ours"]), (name, r["ours"])
         assert r["unit"] and r["budget"], name
-        assert isinstance(r["passed"], bool), name
+        # a verdict, except for rows that only report and for bfloat16 where the CPU emulates it
+        if r["passed"] is None:
+            assert "report" in r["budget"] or (name == "train_bf16"
+                                               and not r["details"]["native_bf16"]), name
+        else:
+            assert isinstance(r["passed"], bool), name
         if name == "gui_slider_step":  # the one measurement without a baseline
             assert r["baseline"] is None and r["ratio"] is None
         else:

@@ -60,7 +60,7 @@ def test_events_carry_their_values():
     m.set_plane(("latent", 2, 4))
     m.select_point(5)
     m.set_fact(0.35)
-    assert seen == [("plane", Plane("latent", 2, 4)), ("current", 5), ("overlay", 2.0, 0.35)]
+    assert seen == [("plane", Plane("latent", 2, 4)), ("current", 5), ("overlay", 2.35, 0.35)]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -143,7 +143,8 @@ def test_plane_and_direction_paths():
 def test_sliders_validate_and_scale_ellipses():
     m = _model()
     e2, s = m.confidence_ellipse(), m.sampling_ellipse()
-    m.set_sigma_level(3.0)
+    assert m.sigma_level == pytest.approx(2.35)  # the CLI's default
+    m.set_sigma_level(3.525)
     np.testing.assert_allclose(m.confidence_ellipse().half_axes, e2.half_axes * 1.5)
     m.set_fact(0.35)
     np.testing.assert_allclose(m.sampling_ellipse().half_axes, s.half_axes * 1.5 * 0.5)

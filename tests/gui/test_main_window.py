@@ -357,16 +357,16 @@ def test_sliders_move_the_ellipses(window, qtbot):
     for _ in range(2):
         qtbot.keyClick(ctl.sigma.slider, Qt.Key_PageUp)  # +10 steps of 0.05 each
     conf1, _ = sc.ellipse_curves()
-    assert m.sigma_level == pytest.approx(3.0)
-    assert ctl.sigma.value_label.text() == "3.00"
+    assert m.sigma_level == pytest.approx(3.35)  # from the default 2.35
+    assert ctl.sigma.value_label.text() == "3.35"
     c = m.plane_ellipse().center
-    np.testing.assert_allclose(conf1 - c, (conf0 - c) * 1.5, atol=1e-6)
+    np.testing.assert_allclose(conf1 - c, (conf0 - c) * 3.35 / 2.35, atol=1e-6)
     for _ in range(4):
         qtbot.keyClick(ctl.fact.slider, Qt.Key_Left)  # 0.70 -> 0.50
     conf2, samp2 = sc.ellipse_curves()
     assert m.fact == pytest.approx(0.5)
     np.testing.assert_allclose(conf2, conf1)
-    np.testing.assert_allclose(samp2 - c, (samp0 - c) * 1.5 * 0.5 / 0.7, atol=1e-6)
+    np.testing.assert_allclose(samp2 - c, (samp0 - c) * 3.35 / 2.35 * 0.5 / 0.7, atol=1e-6)
     assert window.generator_panel.fact.value() == pytest.approx(0.5)  # one state, every view
 
 

@@ -17,7 +17,8 @@ def test_train_resume_and_encode(tiny_store, tmp_path, capsys):
     ws = Workspace.open(ws_dir)
     assert ws.checkpoint_epoch == 1 and ws.model_config.kind == "vae" and ws.model_config.z_dim == 3
     assert ws.model_config.image_size == 16 and ws.model_config.fact == 1.0
-    assert ws.training == {"epochs": 1, "batch_size": 16, "lr": 0.003, "seed": 0}
+    assert ws.training == {"epochs": 1, "batch_size": 16, "lr": 0.003, "seed": 0, "precision": "float32",
+                           "jit_compile": False}
 
     assert main(["train", "--data", str(tiny_store), "--workspace", str(ws_dir), *TINY_ARGS]) == 2
     assert "exists with 1 epoch(s); continue it with --resume" in capsys.readouterr().err

@@ -110,7 +110,7 @@ def test_bad_gui_values_are_refused_with_a_message(window, qtbot, dialogs):
             call()
     _action(window, "PCA plane").trigger()  # the window turns it into a dialog
     assert dialogs and dialogs[-1][0] == "warning" and "PCA" in dialogs[-1][2]
-    assert st.plane == Plane("latent", 0, 1) and (st.sigma_level, st.fact) == (2.0, 0.7)
+    assert st.plane == Plane("latent", 0, 1) and (st.sigma_level, st.fact) == (2.35, 0.7)
 
 
 def test_opening_bad_workspaces_shows_a_message(window, dialogs, tmp_path, monkeypatch):

@@ -38,7 +38,8 @@ def _row(epoch, loss=3.0):
 def test_create_and_open(ws, store):
     config = json.loads((ws.path / "config.json").read_text())
     assert config["data"] == str(store.resolve()) and config["model"]["z_dim"] == 3
-    assert config["training"] == {"epochs": 3, "batch_size": 128, "lr": 5e-4, "seed": 0}
+    assert config["training"] == {"epochs": 3, "batch_size": 128, "lr": 5e-4, "seed": 0,
+                                  "precision": "float32", "jit_compile": False}
     again = Workspace.open(ws.path)
     assert again.model_config == CFG and again.training["epochs"] == 3
     assert again.checkpoint_epoch == 0 and again.history() == [] and not again.has_model

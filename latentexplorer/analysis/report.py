@@ -197,28 +197,21 @@ def analyze_latents(z, *, mu=None, logvar=None, attributes=None, attribute_names
                              "inertia": inertia.tolist()}
         step += 1
 
-    if tsne:
-        from .embedding import tsne_embedding
-        _step(progress, step, total, "t-SNE")
-        idx = subset(tsne_max_points)
-        if np.all(np.ptp(np.asarray(z[idx]), axis=0) == 0):
-            raise InvalidInputError(f"z: the {idx.size:,} points drawn for t-SNE are all identical; "
-                                    "pass a larger tsne_max_points or leave out t-SNE")
-        emb = tsne_embedding(z[idx], random_state=random_state, progress=progress)
-        results["tsne"] = (idx, emb)
-        summary["tsne"] = {"n_points": int(idx.size)}
-        step += 1
+    from . import embedding
 
-    if umap:
-        from .embedding import umap_embedding
-        _step(progress, step, total, "UMAP")
-        idx = subset(umap_max_points)
+    maps = (("tsne", "t-SNE", tsne, tsne_max_points, embedding.tsne_embedding,
+             "pass a larger tsne_max_points or leave out t-SNE"),
+            ("umap", "UMAP", umap, umap_max_points, embedding.umap_embedding, "leave out UMAP"))
+    for key, label, wanted, limit, embed, hint in maps:
+        if not wanted:
+            continue
+        _step(progress, step, total, label)
+        idx = subset(limit)
         if np.all(np.ptp(np.asarray(z[idx]), axis=0) == 0):
-            raise InvalidInputError(f"z: the {idx.size:,} points drawn for UMAP are all identical; "
-                                    "leave out UMAP")
-        emb = umap_embedding(z[idx], random_state=random_state, progress=progress)
-        results["umap"] = (idx, emb)
-        summary["umap"] = {"n_points": int(idx.size)}
+            raise InvalidInputError(f"z: the {idx.size:,} points drawn for {label} are all "
+                                    f"identical; {hint}")
+        results[key] = (idx, embed(z[idx], random_state=random_state, progress=progress))
+        summary[key] = {"n_points": int(idx.size)}
         step += 1
 
     _step(progress, total, total, "analysis done")

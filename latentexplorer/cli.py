@@ -30,7 +30,7 @@ EXIT_OK, EXIT_ENVIRONMENT, EXIT_INPUT = 0, 1, 2
 
 # command modules, in the order shown by --help
 COMMAND_MODULES = ["synth", "prepare", "train", "encode", "quickstart", "analyze", "sample",
-                   "facemap", "reconstruct", "score", "gui", "bench"]
+                   "facemap", "reconstruct", "score", "bookmarks", "directions", "export", "gui", "bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,8 @@ from .fileio import shown_path
 #: the entries of a workspace folder that belong to it (``results/`` is where outputs go)
 WORKSPACE_ENTRIES = frozenset({
     "config.json", "checkpoint.json", "gui_state.json", "history.json", "checkpoints", "latents",
-    "latent_sets", "model", ".latentexplorer.lock", ".latentexplorer.lock.json"})
+    "latent_sets", "model", ".latentexplorer.lock", ".latentexplorer.lock.json", "bookmarks.json",
+    ".bookmarks.json.lock", ".bookmarks.json.lock.json"})
 #: the longest file name and path most file systems (and Linux) accept, in bytes
 NAME_MAX, PATH_MAX = 255, 4096
 #: the longest output name: its temporaries, lock and journal names add up to 48 bytes to it

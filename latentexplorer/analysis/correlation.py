@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidInputError
+from ._kernels import column_sums_min_max
 from ._validation import (DEFAULT_CHUNK_ROWS, check_chunk_size, check_matrix, iter_chunks)
 
 __all__ = ["CoMoments", "co_moments", "mean_and_covariance", "correlation_matrix", "DEFAULT_THRESHOLDS", "counts_over",
@@ -33,13 +34,14 @@ def _streamed(z, chunk_size):
     comom = np.zeros((d, d))
     zmin = np.full(d, np.inf)
     zmax = np.full(d, -np.inf)
+    sums = np.empty(d)
     for _, block in iter_chunks(z, chunk_size):
-        b = np.array(block, dtype=np.float64)  # chunk-sized copy, centred in place
-        nb = b.shape[0]
-        np.minimum(zmin, b.min(axis=0), out=zmin)
-        np.maximum(zmax, b.max(axis=0), out=zmax)
-        bmean = b.mean(axis=0)
-        b -= bmean
+        block = np.asarray(block)
+        nb = block.shape[0]
+        sums[:] = 0.0
+        column_sums_min_max(block, sums, zmin, zmax)   # one compiled pass: sums, min, max
+        bmean = sums / nb
+        b = np.subtract(block, bmean, dtype=np.float64)  # chunk-sized float64 copy, centred
         tot = n + nb
         delta = bmean - mean
         # np.dot of a matrix with its own transpose runs BLAS syrk (half the flops of the

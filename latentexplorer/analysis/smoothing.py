@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidInputError
+from ._kernels import N_THREADS, fine_bin_counts, map_chunks
 from ._validation import DEFAULT_CHUNK_ROWS, check_chunk_size, check_matrix, iter_chunks
 
 __all__ = ["N_GRID", "FWHM_PER_SIGMA", "SmoothedDensity", "silverman_bandwidth",
@@ -176,17 +177,12 @@ def _binned_counts_aligned(z, origin: float, bin_width: float, n_coarse: int, k:
     # multiplying by k, rounded once and bit for bit the same — one pass fewer
     fine_width = bin_width / k.astype(np.float64)
     base = cols - offset.astype(np.intp)          # fine bin g of column j -> g - offset_j + j n_bins
-    last = cols + n_bins - 1
-    for _, block in iter_chunks(z, chunk_size):
-        t = np.asarray(block, dtype=np.float64).copy() if block.dtype == np.float64 \
-            else block.astype(np.float64)
-        t -= origin
-        t /= fine_width
-        ids = t.astype(np.intp)                   # t >= 0: truncation is the floor
-        ids += base
-        np.minimum(ids, last, out=ids)            # float rounding at the top edge (last bin is closed)
-        fine += np.bincount(ids.ravel(), minlength=d * n_bins)
-    fine = fine.reshape(d, n_bins)
+    last = cols + n_bins - 1                      # float rounding at the top edge: the closed last bin
+    # (x - origin) / fine_width truncated (x >= origin: the floor), per thread, in one pass
+    parts = [fine] + [np.zeros_like(fine) for _ in range(N_THREADS - 1)]
+    map_chunks(z, chunk_size, lambda block, t: fine_bin_counts(
+        block, float(origin), fine_width, base, last, parts[t]))
+    fine = np.sum(parts, axis=0).reshape(d, n_bins)
     # every fine bin lies in one coarse bin: (offset + i) // k
     idx = (offset[:, None] + np.arange(n_bins)[None, :]) // k[:, None]
     np.clip(idx, 0, n_coarse - 1, out=idx)

@@ -55,6 +55,8 @@ class Result:
         Extra figures (all samples, p95, secondary sizes).
     error : str or None
         Traceback summary if the case failed.
+    device : str
+        Where "ours" ran: ``CPU`` or the TensorFlow GPU (``GPU NVIDIA H200``).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Result:
     notes: str = ""
     details: dict = field(default_factory=dict)
     error: str | None = None
+    device: str = ""
 
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -271,6 +274,7 @@ class Case:
     titles: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     budgets: tuple[str, ...] = ()
+    uses_tf: bool = False  # its "ours" runs TensorFlow (the row names TensorFlow's device)
 
     def load(self) -> Callable[[Context], list[Result]]:
         import importlib
@@ -290,9 +294,23 @@ def run_case(case: Case, ctx: Context) -> list[Result]:
         rows = [failed_row(n, t, u, b, ctx.quick, exc)
                 for n, t, u, b in zip(case.names, case.titles, case.units, case.budgets)]
     seconds = time.perf_counter() - t0
+    device = tensorflow_device() if case.uses_tf else "CPU"
     for r in rows:
         r.details.setdefault("case_seconds", round(seconds, 2))
+        r.device = r.device or device
     return rows
+
+
+def tensorflow_device() -> str:
+    """The device TensorFlow computes on: its first GPU by name, else ``CPU``."""
+    from .. import _env  # noqa: F401
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+    return f"GPU {name}" + (f" (x{len(gpus)})" if len(gpus) > 1 else "")
 
 
 def run_child(case: Case, ctx: Context) -> list[Result]:
@@ -330,8 +348,8 @@ def _fmt(v: float | None) -> str:
 
 
 def format_table(rows: Iterable[Result]) -> str:
-    """Plain-text table: name, ours, baseline, unit, ratio, budget, verdict."""
-    head = ("name", "ours", "baseline", "unit", "ratio", "budget (full run)", "")
+    """Plain-text table: name, ours, baseline, unit, ratio, device, budget, verdict."""
+    head = ("name", "ours", "baseline", "unit", "ratio", "device", "budget (full run)", "")
     lines = []
     for r in rows:
         if r.error:
@@ -344,7 +362,8 @@ def format_table(rows: Iterable[Result]) -> str:
             verdict = "ok" if r.passed else "BELOW BUDGET"
         ratio = "-" if r.ratio is None else f"{_fmt(r.ratio)}x" if r.ratio_def == "baseline/ours" \
             else _fmt(r.ratio)
-        lines.append((r.name, _fmt(r.ours), _fmt(r.baseline), r.unit, ratio, r.budget, verdict))
+        lines.append((r.name, _fmt(r.ours), _fmt(r.baseline), r.unit, ratio, r.device or "-",
+                      r.budget, verdict))
     widths = [max(len(str(x[i])) for x in [head, *lines]) for i in range(len(head))]
     out = []
     for k, line in enumerate([head, *lines]):

@@ -53,6 +53,10 @@ def register(subparsers) -> None:
     p.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
                    help="tf.distribute strategy: mirrored = every local GPU (or CPU), multiworker = "
                         "several machines described by TF_CONFIG (see the README)")
+    p.add_argument("--tensorboard", metavar="DIR", type=Path,
+                   help="also write TensorBoard logs (the losses of every epoch and validation "
+                        "pass, Keras' TensorBoard callback) into DIR; view with 'tensorboard "
+                        "--logdir DIR'")
     _args.add_wait(p)
     p.set_defaults(handler=run)
 
@@ -127,11 +131,28 @@ def _strategy(name: str):
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
+def _describe_workers(strategy, ws) -> None:
+    """One line per worker of a multi-worker run: which one it is and what it reads."""
+    from ..data.tfdata import worker_count
+
+    workers = worker_count(strategy)
+    if workers > 1:
+        resolver = strategy.cluster_resolver
+        train_idx, _ = ws.dataset().split()
+        print(f"train: {resolver.task_type} {resolver.task_id} of {workers} workers; reads its "
+              f"shard of {len(train_idx) // workers} of the {len(train_idx)} training images",
+              flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..inputs import printable
     from ..progress import TerminalProgress
     from ..workspace.training import train
 
+    if args.tensorboard is not None:  # checked before a workspace is created
+        from ..outputs import check_output
+
+        check_output(args.tensorboard, kind="folder", option="--tensorboard")
     ws = _open_or_create(args)
     cfg = ws.model_config
     start = ws.checkpoint_epoch
@@ -144,13 +165,16 @@ def run(args: argparse.Namespace) -> int:
     if start >= epochs:
         print(f"train: already at epoch {start} of {epochs}; pass a larger --epochs to continue")
         return 0
+    strategy = _strategy(args.strategy)
+    _describe_workers(strategy, ws)
     progress = TerminalProgress("train")
     try:
         # reset: each epoch's bar shows its own elapsed time and ETA
         history = train(ws, epochs, resume=args.resume, batch_size=args.batch_size, progress=progress,
-                        strategy=_strategy(args.strategy),
+                        strategy=strategy,
                         on_epoch_end=lambda row: progress.reset("train"), verbose=True,
-                        wait=_args.wait_seconds(args))
+                        wait=_args.wait_seconds(args),
+                        tensorboard=args.tensorboard)
     except KeyboardInterrupt as exc:
         done = ws.checkpoint_epoch
         exc.add_note(f"checkpoint of epoch {done} kept; continue with --resume" if done else

@@ -18,7 +18,10 @@ import tensorflow as tf  # noqa: E402
 from ..errors import InvalidInputError  # noqa: E402
 from .store import DatasetStore  # noqa: E402
 
-__all__ = ["make_dataset", "PREFETCH_BATCHES", "PARALLEL_READS"]
+__all__ = ["make_dataset", "make_training_dataset", "shard_indices", "worker_pipeline",
+           "worker_count",
+           "PREFETCH_BATCHES",
+           "PARALLEL_READS"]
 
 #: batches read ahead of the training step. Not AUTOTUNE: tf.data's autotuner grows the prefetch
 #: buffer towards half the RAM when the consumer is slow, and training always is (measured: +20 MB
@@ -95,3 +98,58 @@ def make_dataset(store: DatasetStore, indices: Sequence[int] | np.ndarray, batch
     if repeat:
         ds = ds.repeat()
     return ds.prefetch(PREFETCH_BATCHES)
+
+
+def shard_indices(indices: np.ndarray, n_shards: int, shard: int) -> np.ndarray:
+    """Shard ``shard`` of ``n_shards`` equal shards of ``indices`` (every n-th index).
+
+    Equal sizes (the last ``len % n_shards`` indices are left out) give every worker the same
+    number of steps per epoch: synchronous all-reduce would wait forever for a worker with one
+    batch fewer.
+    """
+    idx = np.asarray(indices)
+    if not 0 <= shard < n_shards:
+        raise InvalidInputError(f"shard {shard}: expected 0..{n_shards - 1}")
+    per = idx.size // n_shards
+    if per == 0:
+        raise InvalidInputError(f"{idx.size} image(s) cannot be shared by {n_shards} workers")
+    return idx[shard::n_shards][:per]
+
+
+def make_training_dataset(store: DatasetStore, indices, batch_size: int, *, shuffle: bool,
+                          seed: int, strategy=None):
+    """Batches of ``batch_size`` images in all for one step of ``strategy``'s replicas together.
+
+    With several workers (``tf.distribute.MultiWorkerMirroredStrategy``) each worker's input
+    pipeline reads only its own shard of ``indices`` from the store (:func:`shard_indices`) in
+    batches of its share of the global batch — ``tf.data``'s automatic sharding would have every
+    worker read every image and drop the ones that are not its own. With one worker (no strategy,
+    MirroredStrategy on local devices) it is :func:`make_dataset`; ``fit`` splits the batches.
+    """
+    workers = worker_count(strategy)
+    if workers <= 1:
+        return make_dataset(store, indices, batch_size, shuffle=shuffle, seed=seed)
+    if batch_size % workers:
+        raise InvalidInputError(f"batch_size={batch_size}: expected a multiple of the {workers} "
+                                "workers (each takes an equal share of every batch)")
+    return strategy.distribute_datasets_from_function(
+        worker_pipeline(store, indices, batch_size, shuffle=shuffle, seed=seed))
+
+
+def worker_pipeline(store: DatasetStore, indices, batch_size: int, *, shuffle: bool, seed: int):
+    """``fn(input_context) -> Dataset`` of one worker: its shard, its share of each batch."""
+    def pipeline(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
+        own = shard_indices(indices, ctx.num_input_pipelines, ctx.input_pipeline_id)
+        per_worker = max(1, batch_size // ctx.num_input_pipelines)
+        return make_dataset(store, own, per_worker, shuffle=shuffle, seed=seed)
+    return pipeline
+
+
+def worker_count(strategy) -> int:
+    """Number of worker processes training together under ``strategy`` (1 without one)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None:
+        return 1
+    spec = resolver.cluster_spec()
+    jobs = spec.jobs if spec else []
+    return max(1, sum(spec.num_tasks(job) for job in jobs if job in ("chief", "worker")))

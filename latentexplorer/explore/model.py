@@ -30,6 +30,7 @@ from .analysis import ExplorerAnalysis, Thresholds
 from .neighbors import NearestIndex
 from .paths import DirectionPath, PlanePath
 from .plane import Plane, Projector
+from .selection import SELECT_TOOLS, PointFilter, combine, points_in_polygon
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class ExplorationModel:
     pathChanged = Signal(object)          # PlanePath, DirectionPath or None
     imageChanged = Signal(object)         # the decoded image (H, W, 3) of the current vector
     layersChanged = Signal(object)        # {name: (m, z_dim) array} of the named latent sets shown
+    selectionChanged = Signal(object)     # sorted selected indices (m,) int64 (also: isolate toggled)
+    filterChanged = Signal(object)        # PointFilter (also: cross-filter toggled)
+    toolChanged = Signal(object)          # the selection tool: "rect", "lasso" or None
 
     def __init__(self) -> None:
         self.z: np.ndarray | None = None
@@ -81,6 +85,12 @@ class ExplorationModel:
         self.image: np.ndarray | None = None
         #: named latent sets (other images encoded by the same model) drawn as extra layers
         self.layers: dict[str, np.ndarray] = {}
+        self.selection = np.zeros(0, np.int64)
+        self.isolate = False  # grey out the points outside the selection
+        self.select_tool: str | None = None  # a drag in the scatter selects (rect / lasso)
+        self.point_filter = PointFilter()
+        self.cross_filter = False  # the generator and the histograms use the matching points only
+        self._filter_cache: tuple[Any, np.ndarray] | None = None
         self._plane_cache: tuple[Any, np.ndarray] | None = None
         self._ellipse_cache: tuple[Any, Ellipse | None] | None = None
 
@@ -126,7 +136,10 @@ class ExplorationModel:
         if self.layers:
             self.layers = {}
             self.layersChanged.emit({})
+        self.selection, self.point_filter, self._filter_cache = np.zeros(0, np.int64), PointFilter(), None
         self.dataChanged.emit(self)
+        self.selectionChanged.emit(self.selection)
+        self.filterChanged.emit(self.point_filter)
         self.planeChanged.emit(self.plane)
         if z is None:
             self._set_current(None)
@@ -244,14 +257,20 @@ class ExplorationModel:
     def nearest_point(self, v: np.ndarray | None = None) -> tuple[int, float] | None:
         """(index, distance) of the data point nearest to ``v`` (default: current) in z-space;
         None while the index of a large set is being built."""
+        res = self.nearest_points(1, v)
+        return None if res is None else (int(res[0][0]), float(res[1][0]))
+
+    def nearest_points(self, k: int, v: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Indices and distances (k,) of the ``k`` data points nearest to ``v`` (default: the
+        current vector), nearest first; None as :meth:`nearest_point`."""
         v = self.current.vector if v is None and self.current is not None else v
         if v is None or self.z is None:
             return None
         if self.analysis is None:
             if self.n_points > NearestIndex.BRUTE_FORCE_MAX:
                 return None
-            return NearestIndex(self.z).query(v)
-        return self.analysis.nearest.query(v)
+            return NearestIndex(self.z).query_k(v, k)
+        return self.analysis.nearest.query_k(v, k)
 
     def nearest_plane_point(self, x: float, y: float, max_dist: float | None = None) -> int | None:
         """Index of the data point whose plane coordinates are nearest to (x, y), or None when
@@ -264,6 +283,68 @@ class ExplorationModel:
         if max_dist is not None and d2[k] > max_dist ** 2:
             return None
         return k
+
+    # ------------------------------------------------------------------ selection and filter
+    def set_selection(self, indices, op: str = "replace") -> None:
+        """Select data points ``indices`` (replacing, added to or removed from the selection)."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.n_points):
+            raise InvalidInputError(f"selection: indices must lie in 0..{self.n_points - 1}")
+        self.selection = combine(self.selection, idx, op)
+        self.selectionChanged.emit(self.selection)
+
+    def select_polygon(self, polygon: np.ndarray, op: str = "replace") -> None:
+        """Select the points whose plane coordinates lie inside ``polygon`` (k, 2)."""
+        self.set_selection(np.flatnonzero(points_in_polygon(self.plane_points(), polygon)), op)
+
+    def set_isolate(self, on: bool) -> None:
+        if bool(on) != self.isolate:
+            self.isolate = bool(on)
+            self.selectionChanged.emit(self.selection)
+
+    def set_select_tool(self, tool: str | None) -> None:
+        if tool not in SELECT_TOOLS:
+            raise InvalidInputError(f"selection tool: expected rect, lasso or none, got {tool!r}")
+        if tool != self.select_tool:
+            self.select_tool = tool
+            self.toolChanged.emit(tool)
+
+    def set_filter(self, point_filter: PointFilter) -> None:
+        """Points that do not match ``point_filter`` are greyed out (checked here: bad names raise)."""
+        point_filter.mask(self.n_points, self.filenames, self.attributes, self.attribute_names)
+        self.point_filter, self._filter_cache = point_filter, None
+        self.filterChanged.emit(point_filter)
+
+    def set_cross_filter(self, on: bool) -> None:
+        if bool(on) != self.cross_filter:
+            self.cross_filter = bool(on)
+            self.filterChanged.emit(self.point_filter)
+
+    def filter_mask(self) -> np.ndarray | None:
+        """Mask (n,) of the points matching the filter; None when no filter is set."""
+        f = self.point_filter
+        if not f.active or self.z is None:
+            return None
+        if self._filter_cache is None or self._filter_cache[0] != (f, id(self.z)):
+            mask = f.mask(self.n_points, self.filenames, self.attributes, self.attribute_names)
+            self._filter_cache = ((f, id(self.z)), mask)
+        return self._filter_cache[1]
+
+    def highlight_mask(self) -> np.ndarray | None:
+        """Mask (n,) of the points drawn in colour (the rest grey): the filter's matches, within
+        the selection when isolated; None when all points are."""
+        mask = self.filter_mask()
+        if self.isolate and len(self.selection):
+            sel = np.zeros(self.n_points, bool)
+            sel[self.selection] = True
+            mask = sel if mask is None else mask & sel
+        return mask
+
+    def filtered_z(self) -> np.ndarray | None:
+        """The z-points (m, z_dim) the generator and the histograms use: the filter's matches
+        with cross-filtering on, else all."""
+        mask = self.filter_mask() if self.cross_filter else None
+        return self.z if mask is None else self.z[mask]
 
     # ------------------------------------------------------------------ view settings
     def set_sigma_level(self, value: float) -> None:

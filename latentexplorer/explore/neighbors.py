@@ -60,40 +60,56 @@ class NearestIndex:
             d = np.asarray(z[s:s + 16384], dtype=np.float32) - self._mean
             tot[s:s + len(d)] = np.einsum("ij,ij->i", d, d)
         self._rnorm = np.sqrt(np.maximum(tot - self._csq, 0.0))
+        self._dsq = tot  # |z_i - mean|^2, for the full scan
 
     def query(self, v: np.ndarray) -> tuple[int, float]:
         """(index, Euclidean distance) of the data point nearest to ``v`` (z_dim,)."""
+        idx, dist = self.query_k(v, 1)
+        return int(idx[0]), float(dist[0])
+
+    def query_k(self, v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (k,) int64 and Euclidean distances (k,) of the ``k`` data points nearest to
+        ``v`` (z_dim,), nearest first (fewer when there are fewer points)."""
         v = np.asarray(v, dtype=np.float32).reshape(-1)
+        k = int(min(max(int(k), 1), self.n))
         if self.coords is None:
             d2 = self._sq - 2.0 * (np.asarray(self.z, dtype=np.float32) @ v)
             # the expansion loses precision near 0: re-rank the best few exactly
-            k = min(8, self.n)
-            cand = np.argpartition(d2, k - 1)[:k] if k < self.n else np.arange(self.n)
-            diff = np.asarray(self.z[np.sort(cand)], dtype=np.float64) - v
-            exact = np.einsum("ij,ij->i", diff, diff)
-            j = int(np.argmin(exact))
-            return int(np.sort(cand)[j]), float(np.sqrt(exact[j]))
+            m = min(k + 8, self.n)
+            cand = np.sort(np.argpartition(d2, m - 1)[:m] if m < self.n else np.arange(self.n))
+            return self._exact_best(cand, v, k)
         dv = v - self._mean
         cv = dv @ self._w
         rv = float(np.sqrt(max(float(dv @ dv) - float(cv @ cv), 0.0)))
         bound = self._csq - 2.0 * (self.coords @ cv) + float(cv @ cv) + (self._rnorm - rv) ** 2
-        best_i, best_d2 = -1, np.inf
-        m = 64
-        order = None
-        while True:
-            m = min(m, self.n)
-            if order is None or len(order) < m:
-                part = np.argpartition(bound, m - 1)[:m] if m < self.n else np.arange(self.n)
-                order = part[np.argsort(bound[part])]
-            cand = order
-            d = np.asarray(self.z[np.sort(cand)], dtype=np.float64) - v
-            d2 = np.einsum("ij,ij->i", d, d)
-            j = int(np.argmin(d2))
-            best_i, best_d2 = int(np.sort(cand)[j]), float(d2[j])
-            if m >= self.n:
-                break
+        m = max(64, 4 * k)
+        # the bound prunes well for the nearest point; for a k-th neighbour as far away as most
+        # points are (256 dimensions) it cannot, and past n / 16 candidates one scan is cheaper
+        while m <= self.n // 16:
+            cand = np.sort(np.argpartition(bound, m - 1)[:m])
+            idx, dist = self._exact_best(cand, v, k)
             rest_min = float(np.partition(bound, m)[m])  # (m+1)-th smallest bound
-            if best_d2 <= rest_min - 1e-5 * abs(rest_min):  # margin for float32 round-off
-                break
+            kth_d2 = float(dist[-1]) ** 2
+            if kth_d2 <= rest_min - 1e-5 * abs(rest_min):  # margin for float32 round-off
+                return idx, dist
             m *= 4
-        return best_i, float(np.sqrt(max(best_d2, 0.0)))
+        return self._scan(v, dv, k)
+
+    def _scan(self, v: np.ndarray, dv: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every point: |d_i - dv|^2 = |d_i|^2 - 2 d_i.dv + |dv|^2 (d = z - mean, one GEMV per
+        chunk), then the best ``k + 8`` re-ranked exactly (the expansion rounds near 0)."""
+        d2 = np.empty(self.n, np.float32)
+        off = float(self._mean @ dv)
+        for s in range(0, self.n, 65536):
+            block = np.asarray(self.z[s:s + 65536], dtype=np.float32)
+            d2[s:s + len(block)] = self._dsq[s:s + len(block)] - 2.0 * (block @ dv - off)
+        m = min(k + 8, self.n)
+        cand = np.sort(np.argpartition(d2, m - 1)[:m] if m < self.n else np.arange(self.n))
+        return self._exact_best(cand, v, k)
+
+    def _exact_best(self, cand: np.ndarray, v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` candidates (sorted indices) nearest to ``v``, by exact float64 distances."""
+        d = np.asarray(self.z[cand], dtype=np.float64) - v
+        d2 = np.einsum("ij,ij->i", d, d)
+        best = np.argsort(d2, kind="stable")[:k]
+        return cand[best].astype(np.int64), np.sqrt(np.maximum(d2[best], 0.0))

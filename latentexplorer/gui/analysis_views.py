@@ -52,6 +52,7 @@ class AnalysisViews(QTabWidget):
         self.state = state
         self.model = state.model
         self.runner = controller.runner
+        self._cross_filtered = False
         self.components = ComponentsTab(self)
         self.radius = RadiusTab(self)
         self.correlation = CorrelationTab(self)
@@ -82,6 +83,7 @@ class AnalysisViews(QTabWidget):
         state.analysisChanged.connect(lambda _a: self._analysis_changed())
         state.samplesChanged.connect(lambda _s: self.radius.invalidate())
         state.colorByChanged.connect(lambda _c: self._color_by_changed())
+        state.filterChanged.connect(lambda _f: self._filter_changed())
 
     # ---------------------------------------------------------------------------- updates
     def _latents_changed(self) -> None:
@@ -89,6 +91,15 @@ class AnalysisViews(QTabWidget):
         self.kmeans.clear()
         for tab in self.tabs:
             tab.invalidate()
+
+    def _filter_changed(self) -> None:
+        # with cross-filtering on (or just turned off) every tab shows other points now
+        m = self.state.model
+        if m.cross_filter or self._cross_filtered:
+            self._latents_changed()
+            if self.isVisible():
+                self._tab_changed(self.currentIndex())
+        self._cross_filtered = m.cross_filter and m.filter_mask() is not None
 
     def _analysis_changed(self) -> None:
         self.components.invalidate()

@@ -64,6 +64,8 @@ class GeneratorPanel(QWidget):
         self._auto_key: tuple | None = None
         self._build()
         state.dataChanged.connect(lambda _m: self._data_changed())
+        # cross-filtering: with it on, the generator fits the points the filter keeps
+        state.filterChanged.connect(lambda _f: self._data_changed())
         state.decoderChanged.connect(lambda _d: self._data_changed())
         state.overlayChanged.connect(self._sync_overlay)
         state.sharpenChanged.connect(lambda v: (self._sync_box(self.sharpen, v), self._show_grid()))
@@ -215,8 +217,11 @@ class GeneratorPanel(QWidget):
 
     def _data_changed(self) -> None:
         m, st = self.model, self.state
-        self._ctx = None if m.z is None else GenerationContext(
-            m.z, st.decoder, st.decoder_fingerprint, ws=st.workspace,
+        z = m.filtered_z()
+        if z is not None and len(z) < 2:
+            z = m.z  # a filter that keeps (almost) nothing leaves the generator on every point
+        self._ctx = None if z is None else GenerationContext(
+            z, st.decoder, st.decoder_fingerprint, ws=st.workspace,
             provenance={} if st.workspace is None else {"workspace": str(st.workspace.path)})
         if self.result is not None and self.model.samples is not self.result.z:
             self._set_grid(None)
@@ -259,7 +264,7 @@ class GeneratorPanel(QWidget):
         key = (id(m.z), id(st.decoder))
         if self._pending_spec is not None and m.z is not None and st.decoder is not None:
             spec, self._pending_spec = self._pending_spec, None
-            self._apply_spec(spec)
+            self.apply_spec(spec)
             self._auto_key = key
             self.generate()
         elif (self.isVisible() and self.auto_generate and m.z is not None and st.decoder is not None
@@ -287,7 +292,7 @@ class GeneratorPanel(QWidget):
         return GeneratorSpec.of(method, int(self.n.value()), int(self.seed.value()),
                                 **{k: values[k] for k in keep})
 
-    def _apply_spec(self, spec: GeneratorSpec) -> None:
+    def apply_spec(self, spec: GeneratorSpec) -> None:
         self.method.setCurrentText(spec.method)
         self.n.setValue(spec.n)
         self.seed.setValue(spec.seed)

@@ -17,23 +17,40 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
-                               QMessageBox, QProgressBar, QPushButton, QScrollArea, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..errors import InvalidInputError
 from .analysis_views import AnalysisViews
 from .banner import StaleBanner
+from .bookmarks_panel import BookmarksPanel
 from .component_sliders import ComponentSliders
 from .controller import ExplorerController, synthetic_workspace_task
+from .directions_panel import DirectionsPanel
 from .face_view import FaceView
 from .facemap_overlay import FaceMapOverlay
+from .filter_bar import FilterBar
 from .generator_panel import GeneratorPanel
 from .layers_overlay import LayersOverlay
 from .menus import build_menus
 from .path_strip import PathStrip
 from .plane_controls import PlaneControls
 from .scatter import LatentScatterWidget
+from .selection_panel import SelectionPanel
 from .settings import Settings
 from .state import AppState
 from .training_view import TrainingView
@@ -85,6 +102,7 @@ class MainWindow(QMainWindow):
         self.face_map = FaceMapOverlay(self.scatter, self.state, self.runner, self)
         self.layers = LayersOverlay(self.scatter, self.state, self)
         self.stale_banner = StaleBanner()
+        self.filter_bar = FilterBar(self.state)
         self.welcome = WelcomePage(Settings().recent_workspaces())
         explorer = QWidget()
         outer = QVBoxLayout(explorer)
@@ -94,7 +112,11 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         row.setContentsMargins(2, 2, 2, 2)
         row.addWidget(self.controls)
-        row.addWidget(self.scatter, 1)
+        plot = QVBoxLayout()
+        plot.setSpacing(2)
+        plot.addWidget(self.filter_bar)
+        plot.addWidget(self.scatter, 1)
+        row.addLayout(plot, 1)
         outer.addLayout(row, 1)
         self.explorer_stack = QStackedWidget()
         self.explorer_stack.addWidget(self.welcome)
@@ -130,6 +152,28 @@ class MainWindow(QMainWindow):
         self.face_dock.setToolTip("The decoded face of the current z-vector and its PCA components")
         self.path_strip = PathStrip(self.state, self.controller)
         self.path_dock = self._dock("Path strip", "path_dock", self.path_strip, Qt.BottomDockWidgetArea)
+        self.selection_panel = SelectionPanel(self.state, self.controller)
+        self.selection_dock = self._dock("Selection", "selection_dock", self.selection_panel,
+                                         Qt.BottomDockWidgetArea)
+        self.selection_dock.setToolTip("The lasso / rectangle selection and the current vector's "
+                                       "nearest data points")
+        self.tabifyDockWidget(self.path_dock, self.selection_dock)
+        self.path_dock.raise_()
+        self.state.toolChanged.connect(lambda tool: self.selection_dock.raise_() if tool else None)
+        self.bookmarks_panel = BookmarksPanel(self.state, generator_spec=self.generator_panel.spec,
+                                              apply_generator=self.generator_panel.apply_spec)
+        self.bookmarks_dock = self._dock("Bookmarks", "bookmarks_dock", self.bookmarks_panel,
+                                         Qt.BottomDockWidgetArea)
+        self.bookmarks_dock.setToolTip("Named explorer states of this workspace (WS/bookmarks.json)")
+        self.tabifyDockWidget(self.path_dock, self.bookmarks_dock)
+        self.directions_panel = DirectionsPanel(self.state, self.runner)
+        self.directions_dock = self._dock("Directions", "directions_dock", self.directions_panel,
+                                          Qt.RightDockWidgetArea)
+        self.directions_dock.setToolTip("PCA, SeFa and attribute directions: a slider each, the "
+                                        "entanglement report, grids along a direction")
+        self.tabifyDockWidget(self.face_dock, self.directions_dock)
+        self.face_dock.raise_()
+        self.path_dock.raise_()
         self.resizeDocks([self.face_dock], [290], Qt.Horizontal)
 
         # --- status bar
@@ -206,6 +250,11 @@ class MainWindow(QMainWindow):
         return w
 
     def cancel_tasks(self) -> None:
+        """Esc: stop the background tasks; with none running, leave the selection tool and clear
+        the selection."""
+        if not self.runner.busy and (self.model.select_tool or len(self.model.selection)):
+            self.selection_panel._clear()
+            return
         if self.runner.busy:
             self._cancelled.update(self.runner.running_names())
             self.runner.cancel_all(0)

@@ -51,6 +51,10 @@ def build_menus(win) -> None:
             "Save the path strip with its z-vectors and its path")
     _action(win, exp, "Current z-vector (.npy/.csv)…", win.export_current_vector, None,
             "Save the current z-vector")
+    _action(win, exp, "Bookmarks (JSON)…", win.bookmarks_panel.export_dialog, None,
+            "Write the selected bookmarks (all when none is selected) to a JSON file")
+    _action(win, f, "Import &bookmarks…", win.bookmarks_panel.import_dialog, None,
+            "Add the bookmarks of a JSON file to this workspace")
     f.addSeparator()
     win.act_quit = _action(win, f, "&Quit", win.close, "Ctrl+Q", "Close the explorer")
 
@@ -74,6 +78,12 @@ def build_menus(win) -> None:
     v.addSeparator()
     v.addAction(win.face_dock.toggleViewAction())
     v.addAction(win.path_dock.toggleViewAction())
+    v.addAction(win.selection_dock.toggleViewAction())
+    v.addAction(win.bookmarks_dock.toggleViewAction())
+    v.addAction(win.directions_dock.toggleViewAction())
+    win.act_add_bookmark = _action(
+        win, v, "Add &bookmark…", win.bookmarks_panel.add_bookmark, "Ctrl+B",
+        "Save the plane, vector, path, selection and generator settings under a name")
 
     t = mb.addMenu("&Tools")
     t.setToolTipsVisible(True)
@@ -85,6 +95,8 @@ def build_menus(win) -> None:
                                                        win.act_path.setChecked(path)))
     _action(win, t, "Clear path", lambda: win.model.set_path(None), "Ctrl+Backspace", "Remove the path")
     t.addSeparator()
+    _selection_actions(win, t.addMenu("S&election"))
+    t.addSeparator()
     win.act_face_map = _action(win, t, "Face-likeness map", win.face_map.compute, "Ctrl+M",
                                "Decode a 32×32 grid over the visible plane (the current vector's other "
                                "coordinates kept) and shade where MTCNN finds a face")
@@ -94,6 +106,37 @@ def build_menus(win) -> None:
     _action(win, t, "Encode dataset again", win.controller.encode, None,
             "Re-encode the dataset with the committed encoder")
     _action(win, t, "Cancel tasks", win.cancel_tasks, "Esc", "Stop all background tasks")
+
+
+def _selection_actions(win, menu) -> None:
+    """Tools > Selection: the rectangle / lasso tools, clearing, isolating, exporting."""
+    m, panel = win.model, win.selection_panel
+    menu.setToolTipsVisible(True)
+    win.act_select_rect = _action(win, menu, "Rectangle selection", lambda on: _tool(m, "rect", on), "R",
+                                  "Drag a rectangle in the scatter to select the points in it "
+                                  "(Shift: add, Ctrl: remove)", checkable=True)
+    win.act_select_lasso = _action(win, menu, "Lasso selection", lambda on: _tool(m, "lasso", on), "L",
+                                   "Draw an outline in the scatter to select the points in it "
+                                   "(Shift: add, Ctrl: remove)", checkable=True)
+    win.state.toolChanged.connect(lambda tool: (win.act_select_rect.setChecked(tool == "rect"),
+                                                win.act_select_lasso.setChecked(tool == "lasso")))
+    win.act_clear_selection = _action(win, menu, "Clear selection", panel._clear, "Ctrl+Shift+A",
+                                      "Select nothing and leave the selection tool (Esc in the scatter)")
+    win.act_isolate = _action(win, menu, "Isolate selection", m.set_isolate, "I",
+                              "Grey out the points outside the selection", checkable=True)
+    win.state.selectionChanged.connect(lambda _s: win.act_isolate.setChecked(m.isolate))
+    menu.addSeparator()
+    win.act_export_selection = _action(win, menu, "Export selection…", panel.export_dialog, None,
+                                       "Save the selected indices, file names and z-vectors (.npz)")
+    win.act_selection_set = _action(win, menu, "Save selection as named set…", panel.save_named_set_dialog,
+                                    None, "Save the selected z-vectors as a named latent set (View > Layers)")
+
+
+def _tool(model, tool: str, on: bool) -> None:
+    if on:
+        model.set_select_tool(tool)
+    elif model.select_tool == tool:
+        model.set_select_tool(None)
 
 
 def _fill_layers(win, names: list[str]) -> None:

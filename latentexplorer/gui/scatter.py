@@ -22,7 +22,14 @@ from PySide6.QtGui import QColor
 
 from ..errors import InvalidInputError
 from ..explore.paths import PlanePath
-from .scatter_items import FastPointsItem, PassiveScatter, fast_histogram2d, robust_range
+from .hover_card import HoverCard
+from .scatter_items import (
+    FastPointsItem,
+    PassiveScatter,
+    fast_histogram2d,
+    robust_range,
+)
+from .scatter_mouse import SELECTED_COLOR, PlaneViewBox, SelectionKeys
 from .state import AppState
 from .widgets import configure_pyqtgraph
 
@@ -41,51 +48,13 @@ SCATTER_TOOLTIP = (
     "Drag the red current point: scrub through the plane, decoding as you go.\n"
     "Ctrl+click: select the nearest data point's own z-vector.\n"
     "Shift+drag: draw a path (decoded as a strip below). Drag: pan. Wheel: zoom.\n"
-    "Hover: coordinates and the nearest training image. Right-click: view menu.")
+    "Hover: coordinates and the nearest training image. Right-click: view menu.\n"
+    "R / L: rectangle / lasso selection (Shift adds, Ctrl removes); Esc clears it.")
+#: colour of greyed-out points (outside an isolated selection or the filter)
+GREY = (170, 170, 170, 110)
 
 
-class _PlaneViewBox(pg.ViewBox):
-    """ViewBox that turns left clicks and drags into plane actions."""
-
-    def __init__(self, owner: "LatentScatterWidget") -> None:
-        super().__init__()
-        self._owner = owner
-        self._mode: str | None = None  # "path" / "scrub" while such a drag runs
-
-    def mouseClickEvent(self, ev):
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            p = self.mapSceneToView(ev.scenePos())
-            self._owner._on_click(p.x(), p.y(), ev.modifiers())
-        else:
-            super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev, axis=None):
-        owner = self._owner
-        left = ev.button() == Qt.MouseButton.LeftButton and axis is None
-        if left and ev.isStart():
-            start = self.mapSceneToView(ev.buttonDownScenePos(Qt.MouseButton.LeftButton))
-            if owner.model.path_mode or ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-                self._mode = "path"
-                owner._path_begin(start.x(), start.y())
-            elif owner._near_current(start.x(), start.y()):
-                self._mode = "scrub"
-            else:
-                self._mode = None
-        if left and self._mode is not None:
-            ev.accept()
-            p = self.mapSceneToView(ev.scenePos())
-            if self._mode == "path":
-                owner._path_extend(p.x(), p.y(), final=ev.isFinish())
-            else:
-                owner._scrub(p.x(), p.y())
-            if ev.isFinish():
-                self._mode = None
-        else:
-            super().mouseDragEvent(ev, axis)
-
-
-class LatentScatterWidget(pg.PlotWidget):
+class LatentScatterWidget(SelectionKeys, pg.PlotWidget):
     """Scatter of the z-points in ``state.model.plane`` (see the module docstring).
 
     Signals
@@ -99,7 +68,7 @@ class LatentScatterWidget(pg.PlotWidget):
 
     def __init__(self, state: AppState, parent=None) -> None:
         configure_pyqtgraph()
-        vb = _PlaneViewBox(self)
+        vb = PlaneViewBox(self)
         super().__init__(parent=parent, viewBox=vb)
         self.state = state
         self.model = state.model
@@ -121,6 +90,15 @@ class LatentScatterWidget(pg.PlotWidget):
         self.image.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.addItem(self.image)
         self._bin_items: list[FastPointsItem] = []
+        self.grey_image = pg.ImageItem()  # large sets: density of the greyed-out points
+        self.grey_image.setZValue(-11)
+        self.grey_item = FastPointsItem(color=GREY, size=3)  # greyed-out points, under the others
+        self.selected_item = FastPointsItem(color=SELECTED_COLOR, size=5, symbol="o")
+        for z, it in ((-11, self.grey_image), (-1, self.grey_item), (12, self.selected_item)):
+            it.setZValue(z)
+            it.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            self.addItem(it)
+        self.hover_card = HoverCard(state, self)
 
         self.conf_curve = pg.PlotCurveItem(pen=pg.mkPen((200, 30, 30), width=2))
         self.samp_curve = pg.PlotCurveItem(pen=pg.mkPen((20, 20, 20), width=2, style=Qt.PenStyle.DashLine))
@@ -174,6 +152,9 @@ class LatentScatterWidget(pg.PlotWidget):
         state.currentChanged.connect(lambda _c: self.refresh_current())
         state.samplesChanged.connect(lambda _s: self.refresh_samples())
         state.pathChanged.connect(lambda _p: self.refresh_path())
+        state.selectionChanged.connect(lambda _s: self.redraw_points())
+        state.filterChanged.connect(lambda _f: self.redraw_points())
+        state.toolChanged.connect(self._on_tool)
         self._on_data()
 
     # ------------------------------------------------------------------ data
@@ -211,18 +192,36 @@ class LatentScatterWidget(pg.PlotWidget):
             self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         finally:
             self._setting_range = False
+        self.redraw_points()
+        self.refresh_overlays()
+        self.last_update_ms["data"] = (time.perf_counter() - t0) * 1000
+
+    def redraw_points(self) -> None:
+        """Draw the points in the current view range: the highlighted ones (all, or the
+        filter's matches / the isolated selection) coloured, the rest grey; the selection marked."""
+        m = self.model
+        if m.z is None or self._full_range is None:
+            return
+        pts = m.plane_points()
         values, label = self._colour_values(pts)
+        keep = m.highlight_mask()
+        shown = np.ones(m.n_points, bool) if keep is None else keep
+        sub = np.arange(m.n_points) if self._subset is None else self._subset
+        sub_shown, sub_grey = sub[shown[sub]], sub[~shown[sub]]
         if self.large:
             self._update_density_image()
             if values is None:
                 self._set_bins([], None)
             else:
-                self._set_binned_points(pts[self._subset], values[self._subset], label)
+                self._set_binned_points(pts[sub_shown], values[sub_shown], label)
+            self.grey_item.setData([], [])
         else:
             self.image.hide()
-            self._set_binned_points(pts, values, label)
-        self.refresh_overlays()
-        self.last_update_ms["data"] = (time.perf_counter() - t0) * 1000
+            self._set_binned_points(pts[sub_shown], None if values is None else values[sub_shown], label)
+            self.grey_item.setStyle(size=self._point_size(m.n_points)[0])
+            self.grey_item.setData(pts[sub_grey, 0], pts[sub_grey, 1])
+        self._mark_selection(pts, keep, self._point_size(m.n_points)[0] + 2)
+
 
     def _colour_values(self, pts: np.ndarray) -> tuple[np.ndarray | None, str]:
         """Per-point colour values (or None = density image / uniform) and a legend label."""
@@ -244,7 +243,7 @@ class LatentScatterWidget(pg.PlotWidget):
         if values is None:
             self._set_bins([pts], [QColor(40, 70, 160, 170)])
             self.colorbar.hide()
-            self.info_label.setText(f"{n:,} z-points")
+            self.info_label.setText(f"{n:,} z-points" + (f"\n{len(pts):,} highlighted" if len(pts) < n else ""))
             return
         vals = np.asarray(values, dtype=np.float64)
         finite = np.isfinite(vals)  # NaN = unknown attribute (merged stores): not drawn
@@ -308,6 +307,7 @@ class LatentScatterWidget(pg.PlotWidget):
         m = self.model
         if m.z is None or not self.large:
             self.image.hide()
+            self.grey_image.hide()
             return
         (x0, x1), (y0, y1) = self.getViewBox().viewRange()
         if not (np.isfinite([x0, x1, y0, y1]).all() and x1 > x0 and y1 > y0):
@@ -315,6 +315,17 @@ class LatentScatterWidget(pg.PlotWidget):
         nx = int(min(HIST_MAX_BINS, max(64, self.getViewBox().width() / 2)))
         ny = int(min(HIST_MAX_BINS, max(64, self.getViewBox().height() / 2)))
         pts = m.plane_points()
+        keep = m.highlight_mask()
+        if keep is not None:  # the greyed-out points get their own grey density image
+            grey = np.log1p(fast_histogram2d(pts[~keep, 0], pts[~keep, 1], x0, x1, y0, y1, nx, ny))
+            lut = np.zeros((2, 4), np.uint8)
+            lut[1] = GREY
+            self.grey_image.setImage(grey > 0, levels=(0, 1), lut=lut, autoLevels=False)
+            self.grey_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            self.grey_image.show()
+            pts = pts[keep]
+        else:
+            self.grey_image.hide()
         img = np.log1p(fast_histogram2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nx, ny))
         attr = m.color_by not in (None, "density")
         cmap = pg.colormap.get("CET-L1" if attr else "viridis")
@@ -331,7 +342,8 @@ class LatentScatterWidget(pg.PlotWidget):
             self.colorbar.setColorMap(cmap)
             self.colorbar.setLevels((0.0, top))
             self.colorbar.show()
-            self.info_label.setText(f"density of {m.n_points:,} z-points\n(colour: log(1+count) per bin)")
+            self.info_label.setText(f"density of {m.n_points:,} z-points\n(colour: log(1+count) per bin)"
+                                    + ("" if keep is None else f"\n{int(keep.sum()):,} highlighted"))
 
     # ------------------------------------------------------------------ overlays
     def refresh_overlays(self) -> None:
@@ -470,6 +482,7 @@ class LatentScatterWidget(pg.PlotWidget):
         pos = args[0]
         vb = self.getViewBox()
         if self.model.z is None or not vb.sceneBoundingRect().contains(pos):
+            self.hover_card.hide()
             return
         p = vb.mapSceneToView(pos)
         k = self._nearest_in_pixels(p.x(), p.y(), SNAP_PIXELS)
@@ -478,7 +491,12 @@ class LatentScatterWidget(pg.PlotWidget):
         else:
             q = self.model.plane_points()[k]
             self.hover_item.setData([q[0]], [q[1]])
+        self.hover_card.show_at(self.mapFromScene(pos), -1 if k is None else k, p.x(), p.y())
         self.hovered.emit(-1 if k is None else k, p.x(), p.y())
+
+    def leaveEvent(self, ev) -> None:  # noqa: N802
+        self.hover_card.hide()
+        super().leaveEvent(ev)
 
     # ------------------------------------------------------------------ for tests and tools
     def map_plane_to_widget(self, x: float, y: float):

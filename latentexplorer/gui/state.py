@@ -21,6 +21,9 @@ signal (value)             emitted when
 ``pathChanged(path)``      the path changed (PlanePath, DirectionPath or None)
 ``imageChanged(img)``      the current vector was decoded
 ``layersChanged(layers)``  named latent sets shown as extra layers ({name: z})
+``selectionChanged(idx)``  the selected indices (or isolate) changed
+``filterChanged(f)``       the search / attribute filter (or cross-filtering) changed
+``toolChanged(tool)``      the scatter's selection tool ("rect", "lasso" or None)
 ``workspaceChanged(ws)``   a workspace was opened (or closed)
 ``decoderChanged(dec)``    the decoder was set or replaced (after a training epoch)
 ``staleChanged(msg)``      the z-points stopped (or started) matching the model / dataset
@@ -31,6 +34,7 @@ signal (value)             emitted when
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ..explore.model import ExplorationModel
@@ -38,7 +42,10 @@ from ..explore.model import ExplorationModel
 #: the model's events, re-emitted under the same names
 MODEL_EVENTS = ("dataChanged", "analysisChanged", "planeChanged", "currentChanged", "overlayChanged",
                 "sharpenChanged", "colorByChanged", "modesChanged", "thresholdsChanged",
-                "samplesChanged", "pathChanged", "imageChanged", "layersChanged")
+                "samplesChanged", "pathChanged", "imageChanged", "layersChanged", "selectionChanged",
+               "filterChanged", "toolChanged")
+#: training images kept for hover cards and neighbour lists
+THUMB_CACHE_SIZE = 512
 
 
 class AppState(QObject):
@@ -57,6 +64,9 @@ class AppState(QObject):
     pathChanged = Signal(object)
     imageChanged = Signal(object)
     layersChanged = Signal(object)
+    selectionChanged = Signal(object)
+    filterChanged = Signal(object)
+    toolChanged = Signal(object)
     workspaceChanged = Signal(object)
     decoderChanged = Signal(object)
     staleChanged = Signal(object)
@@ -70,11 +80,13 @@ class AppState(QObject):
         self.dataset = None  # the workspace's DatasetStore (thumbnails, file names)
         self.decoder = None  # latentexplorer.models.codec.Decoder
         self.decoder_fingerprint: str | None = None
+        self._thumbs: dict[int, object] = {}
         for name in MODEL_EVENTS:
             getattr(self.model, name).connect(_relay(getattr(self, name)))
 
     def set_workspace(self, ws, dataset=None) -> None:
         self.workspace, self.dataset = ws, dataset
+        self._thumbs = {}
         self.workspaceChanged.emit(ws)
 
     def set_decoder(self, decoder, fingerprint: str | None = None) -> None:
@@ -83,11 +95,17 @@ class AppState(QObject):
         self.decoderChanged.emit(decoder)
 
     def thumbnail(self, index: int):
-        """The training image (H, W, 3) of data point ``index`` (None without a dataset)."""
-        ds = self.dataset
-        if ds is None or not 0 <= int(index) < ds.n:
+        """The training image (H, W, 3) of data point ``index`` (None without a dataset); the
+        last :data:`THUMB_CACHE_SIZE` are kept (hovering reads the same few again and again)."""
+        ds, index = self.dataset, int(index)
+        if ds is None or not 0 <= index < ds.n:
             return None
-        return ds.images[int(index)]
+        img = self._thumbs.get(index)
+        if img is None:
+            if len(self._thumbs) >= THUMB_CACHE_SIZE:
+                self._thumbs.pop(next(iter(self._thumbs)))  # the oldest (dicts keep insertion order)
+            img = self._thumbs[index] = np.array(ds.images[index])  # read once from the store
+        return img
 
 
 def _relay(signal):

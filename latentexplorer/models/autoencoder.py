@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from ..data.tfdata import worker_count
 from ..schemas import ModelConfig
 
 PACKAGE = "latentexplorer"
@@ -239,6 +240,11 @@ class LatentAutoencoder(keras.Model):
         self.total_loss_tracker.update_state(total, sample_weight=n)
         self.reco_loss_tracker.update_state(reco, sample_weight=n)
         self.kl_loss_tracker.update_state(kl, sample_weight=n)
+        if worker_count(tf.distribute.get_strategy()) > 1:
+            # Keras 3 reduces the step's outputs across workers with
+            # strategy.reduce("MEAN", v, axis=0), which fails on scalars (tensorflow#72388):
+            # shape (1,) makes it the mean over the workers' equal shards
+            return {m.name: ops.reshape(m.result(), (1,)) for m in self.metrics}
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):

@@ -119,6 +119,42 @@ class TrainingCallback(keras.callbacks.Callback):
             self.progress.update(batch + 1, self.val_steps, f"epoch {self.epoch}/{self.epochs} validation")
 
 
+class _EpochTensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback for a loop whose validation is a separate ``evaluate``: Keras
+    closes its writers only in ``on_train_end``, so the validation writer is closed when each
+    pass ends (its events are on disk at once, not when the process exits)."""
+
+    def on_test_end(self, logs=None):
+        super().on_test_end(logs)
+        self._close_writers()
+
+
+def tensorboard_callback(log_dir) -> keras.callbacks.TensorBoard:
+    """Keras' own TensorBoard callback logging into ``log_dir``.
+
+    ``log_dir/train`` gets ``epoch_total_loss``, ``epoch_reco_loss``, ``epoch_kl_loss`` and
+    ``epoch_learning_rate`` at step = the 0-based epoch (a resumed run continues the curves);
+    ``log_dir/validation`` gets ``evaluation_*_vs_iterations`` after each epoch's validation
+    pass, at step = the optimizer's iteration count.
+
+    Raises
+    ------
+    EnvironmentProblem
+        The ``tensorboard`` package (which implements ``tf.summary``) is not installed; raised
+        before any epoch runs.
+    """
+    import importlib.util
+    import os
+
+    from ..errors import EnvironmentProblem
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise EnvironmentProblem("--tensorboard: the 'tensorboard' package is not installed "
+                                 "(pip install tensorboard; it implements tf.summary)")
+    return _EpochTensorBoard(log_dir=os.fspath(log_dir), histogram_freq=0, write_graph=False,
+                             update_freq="epoch")
+
+
 def epoch_seed(seed: int | None, epoch: int) -> int:
     """Shuffle seed of 0-based ``epoch`` (depends only on the run seed and the epoch)."""
     return (seed or 0) * 1_000_003 + epoch
@@ -138,7 +174,7 @@ def fit_epochs(model, store, train_idx: np.ndarray, test_idx: np.ndarray, *, sta
                batch_size: int, seed: int | None, commit: Callable[[keras.Model, dict], None],
                progress: ProgressReporter | None = None,
                on_epoch_end: Callable[[dict], None] | None = None, verbose: bool = False,
-               kept: Callable[[], str] = lambda: "") -> list[dict]:
+               kept: Callable[[], str] = lambda: "", tensorboard=None) -> list[dict]:
     """Train ``model`` from epoch ``start`` (0-based count of epochs done) up to ``epochs``.
 
     Parameters
@@ -150,6 +186,8 @@ def fit_epochs(model, store, train_idx: np.ndarray, test_idx: np.ndarray, *, sta
         Saves the finished epoch (its history row is passed); called before ``on_epoch_end``.
     kept : callable() -> str
         Describes what stays on disk, for the messages of a stopped or diverged run.
+    tensorboard : path, optional
+        Also log to this folder with Keras' TensorBoard callback (:func:`tensorboard_callback`).
 
     Returns
     -------
@@ -163,12 +201,15 @@ def fit_epochs(model, store, train_idx: np.ndarray, test_idx: np.ndarray, *, sta
     Cancelled
         Cancelled through ``progress``.
     """
-    from ..data.tfdata import make_dataset
+    from ..data.tfdata import make_training_dataset
 
+    strategy = model.distribute_strategy
     steps = math.ceil(len(train_idx) / batch_size)
-    val_ds = make_dataset(store, test_idx, batch_size, shuffle=False) if len(test_idx) else None
+    val_ds = make_training_dataset(store, test_idx, batch_size, shuffle=False, seed=0,
+                                   strategy=strategy) if len(test_idx) else None
     cb = TrainingCallback(progress, epochs=epochs, steps=steps,
                           val_steps=math.ceil(len(test_idx) / batch_size))
+    callbacks = [cb] if tensorboard is None else [cb, tensorboard_callback(tensorboard)]
     lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
 
     def diverged(epoch: int, reason: str) -> TrainingDivergedError:
@@ -179,10 +220,11 @@ def fit_epochs(model, store, train_idx: np.ndarray, test_idx: np.ndarray, *, sta
     for epoch in range(start, epochs):
         if progress is not None:
             progress.raise_if_cancelled()
-        ds = make_dataset(store, train_idx, batch_size, shuffle=True, seed=epoch_seed(seed, epoch))
+        ds = make_training_dataset(store, train_idx, batch_size, shuffle=True,
+                                   seed=epoch_seed(seed, epoch), strategy=strategy)
         t0 = time.perf_counter()
         # shuffle=False: the dataset is already shuffled per epoch (Keras would only warn).
-        fit = model.fit(ds, initial_epoch=epoch, epochs=epoch + 1, callbacks=[cb], verbose=0,
+        fit = model.fit(ds, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks, verbose=0,
                         shuffle=False)
         train_seconds = cb.train_seconds or (time.perf_counter() - t0)
         if cb.stop_reason:
@@ -192,7 +234,7 @@ def fit_epochs(model, store, train_idx: np.ndarray, test_idx: np.ndarray, *, sta
         row: dict = {"epoch": epoch + 1}
         row.update({k: float(fit.history[k][-1]) for k in LOSS_KEYS})
         if val_ds is not None:
-            val = model.evaluate(val_ds, verbose=0, return_dict=True, callbacks=[cb])
+            val = model.evaluate(val_ds, verbose=0, return_dict=True, callbacks=callbacks)
             row.update({f"val_{k}": float(val[k]) for k in LOSS_KEYS})
         bad = [k for k, v in row.items() if k != "epoch" and not math.isfinite(v)]
         if bad:

@@ -46,7 +46,7 @@ def check_memory(cfg, batch_size: int, available: int | None = None) -> None:
 def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_size: int | None = None,
           progress: ProgressReporter | None = None, strategy=None,
           on_epoch_end: Callable[[dict], None] | None = None, verbose: bool = False,
-          seed: int | None = None, wait: float | None = 0.0) -> list[dict]:
+          seed: int | None = None, wait: float | None = 0.0, tensorboard=None) -> list[dict]:
     """Train the workspace's model up to ``epochs`` (a total count, not additional epochs).
 
     Parameters
@@ -70,6 +70,9 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
         Overrides the workspace's seed.
     wait : float or None
         Seconds to wait for another writer of the workspace (None: as long as it takes).
+    tensorboard : path, optional
+        Also write Keras TensorBoard logs into this folder
+        (:func:`latentexplorer.models.training.tensorboard_callback`).
 
     Returns
     -------
@@ -81,11 +84,12 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
     with ws.lock(wait), signals.polling():
         ws = Workspace.open(ws.path)  # the config another writer may have changed meanwhile
         return _train_locked(ws, epochs, resume=resume, batch_size=batch_size, progress=progress,
-                             strategy=strategy, on_epoch_end=on_epoch_end, verbose=verbose, seed=seed)
+                             strategy=strategy, on_epoch_end=on_epoch_end, verbose=verbose, seed=seed,
+                             tensorboard=tensorboard)
 
 
 def _train_locked(ws: Workspace, epochs, *, resume, batch_size, progress, strategy, on_epoch_end,
-                  verbose, seed) -> list[dict]:
+                  verbose, seed, tensorboard=None) -> list[dict]:
     from .. import _env  # noqa: F401
 
     import keras
@@ -155,5 +159,5 @@ def _train_locked(ws: Workspace, epochs, *, resume, batch_size, progress, strate
 
     fit_epochs(model, store, train_idx, test_idx, start=done, epochs=epochs, batch_size=batch_size,
                seed=seed, commit=commit, progress=progress, on_epoch_end=on_epoch_end,
-               verbose=verbose, kept=kept)
+               verbose=verbose, kept=kept, tensorboard=tensorboard)
     return history

@@ -35,6 +35,10 @@ def test_bench_quick_all_rows(tmp_path, capsys):
         assert r["quick"] is True and r["error"] is None, name
         assert _positive(r["ours"]), (name, r["ours"])
         assert r["unit"] and r["budget"], name
+        # the device of every row; TensorFlow's rows name TensorFlow's (a GPU where there is one)
+        tf_rows = {"train_throughput", "decode_one_p50", "decode_grid64", "train_bf16",
+                   "gui_plane_switch", "train_peak_rss"}
+        assert r["device"] == "CPU" or (name in tf_rows and r["device"].startswith("GPU ")), name
         # a verdict, except for rows that only report and for bfloat16 where the CPU emulates it
         if r["passed"] is None:
             assert "report" in r["budget"] or (name == "train_bf16"

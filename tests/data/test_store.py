@@ -1,12 +1,11 @@
 """DatasetStore / StoreWriter: round trip, split, batch order, atomicity, overwrite safety."""
 
-import json
 
 import numpy as np
 import pytest
 
 from latentexplorer.data.store import DatasetStore, StoreWriter
-from latentexplorer.errors import InvalidInputError, WriteFailedError
+from latentexplorer.errors import InvalidInputError
 
 
 def _images(n, size=8, seed=0):

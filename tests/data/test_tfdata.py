@@ -7,7 +7,7 @@ from latentexplorer.data.store import DatasetStore, StoreWriter
 from latentexplorer.errors import InvalidInputError
 
 tf = pytest.importorskip("tensorflow")
-from latentexplorer.data.tfdata import make_dataset  # noqa: E402
+from latentexplorer.data.tfdata import make_dataset, shard_indices, worker_pipeline  # noqa: E402
 
 N, SIZE = 37, 6
 
@@ -74,3 +74,19 @@ def test_drop_remainder_and_repeat(store):
 def test_bad_arguments(store, kwargs, msg):
     with pytest.raises(InvalidInputError, match=msg):
         make_dataset(store, **kwargs)
+
+
+def test_each_worker_reads_only_its_equal_shard(store):
+    """Two workers: disjoint shards of equal size covering all but the remainder, each read in
+    batches of its half of the global batch."""
+    indices = np.arange(N)
+    seen = []
+    for worker in (0, 1):
+        ctx = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=worker,
+                                         num_replicas_in_sync=2)
+        batches = _epoch_indices(worker_pipeline(store, indices, 8, shuffle=True, seed=1)(ctx))
+        assert [len(b) for b in batches] == [4, 4, 4, 4, 2]  # 18 images in batches of 8 / 2
+        seen.append(sorted(sum(batches, [])))
+    assert seen[0] == list(range(0, 36, 2)) and seen[1] == list(range(1, 36, 2))
+    with pytest.raises(InvalidInputError, match="cannot be shared by 4 workers"):
+        shard_indices(np.arange(3), 4, 0)

@@ -193,10 +193,15 @@ class OnDemandTab(_Tab):
         self.result = None
         self._clear_plot()
 
+    def _data_key(self) -> tuple:
+        m = self.model
+        return id(m.z), m.point_filter, m.cross_filter
+
     def compute(self) -> None:
-        z = self.model.z
-        if z is None:
+        z = self.model.filtered_z()  # cross-filtering: the points the filter keeps
+        if z is None or len(z) < 2:
             return
+        key = self._data_key()
         self._run(self.JOB, self.TASK, self._params(z),
-                  lambda res, z=z: self._set_result(res) if self.model.z is z else None,
+                  lambda res, key=key: self._set_result(res) if self._data_key() == key else None,
                   self.BUSY_TEXT)

@@ -115,7 +115,20 @@ class ComponentsTab(_Tab):
     def refresh(self) -> None:
         self.stale = False
         a = self.model.analysis
-        if a is not None:
+        m = self.model
+        if m.cross_filter and m.filter_mask() is not None and m.z is not None:
+            # cross-filtering: the histograms of the points the filter keeps
+            z = m.filtered_z()
+            if len(z) < 2:
+                self._set_stats(None)
+                self.message.setText(f"the filter keeps {len(z)} point(s): no histograms")
+                return
+            key = (id(m.z), m.point_filter, m.cross_filter)
+            self._run("component_stats", _filtered_stats_task, {"z": z},
+                      lambda st, key=key: self._set_stats(st)
+                      if key == (id(m.z), m.point_filter, m.cross_filter) else None,
+                      f"statistics of the {len(z):,} matching points …")
+        elif a is not None:
             self._set_stats(a.stats)
         elif self.model.z is not None:  # the explorer's analysis job brings them
             self.message.setText("waiting for the component statistics …")
@@ -242,3 +255,11 @@ class ComponentsTab(_Tab):
     def _show_plane(self) -> None:
         if len(self.selected) == 2:
             self._set_plane("latent", self.selected[0], self.selected[1])
+
+
+def _filtered_stats_task(params, reporter):
+    """Component statistics of the filtered points (a worker job)."""
+    from ...analysis.statistics import component_stats
+
+    reporter.raise_if_cancelled()
+    return component_stats(params["z"])

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 __all__ = ["column_sums_min_max", "fine_bin_counts", "gather_median_windows", "map_chunks",
-           "N_THREADS"]
+           "mean_cov_2d", "N_THREADS"]
 
 #: threads of the statistics pass (the machines this targets have 2 to 16 cores)
 N_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -79,6 +79,30 @@ def gather_median_windows(block, lo, hi, below, buf, fill):  # pragma: no cover
                 if k < cap:
                     buf[j, k] = v
                 fill[j] = k + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def mean_cov_2d(p):  # pragma: no cover - compiled
+    """Mean (2,) and co-moment sums ``Σ dx², Σ dx dy, Σ dy²`` of points (n, 2), two passes in
+    float64 without temporaries (a NaN or inf anywhere makes the results non-finite)."""
+    n = p.shape[0]
+    sx = 0.0
+    sy = 0.0
+    for i in range(n):
+        sx += np.float64(p[i, 0])
+        sy += np.float64(p[i, 1])
+    mx = sx / n
+    my = sy / n
+    cxx = 0.0
+    cxy = 0.0
+    cyy = 0.0
+    for i in range(n):
+        dx = np.float64(p[i, 0]) - mx
+        dy = np.float64(p[i, 1]) - my
+        cxx += dx * dx
+        cxy += dx * dy
+        cyy += dy * dy
+    return mx, my, cxx, cxy, cyy
 
 
 def map_chunks(z, chunk_size: int, work: Callable[[np.ndarray, int], object],

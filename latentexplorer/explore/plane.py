@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis._kernels import gather_pair
 from ..errors import InvalidInputError
 
 PLANE_KINDS = ("latent", "pca")
@@ -112,7 +113,7 @@ class Projector:
         coordinates are then copied from it; any other set (a named layer, samples) is
         projected."""
         if plane.kind == "latent":
-            return np.column_stack([z[:, plane.i], z[:, plane.j]]).astype(np.float32, copy=False)
+            return gather_pair(z, plane.i, plane.j)
         if (data and self.leading is not None and max(plane.i, plane.j) < self.leading.shape[0]
                 and self.leading.shape[1] == len(z)):
             return np.column_stack([self.leading[plane.i], self.leading[plane.j]])

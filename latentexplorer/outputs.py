@@ -8,7 +8,7 @@ refuses, with one line naming the path (:class:`~latentexplorer.errors.InvalidIn
   a folder where a file is to be written (or the reverse);
 * a path that would land on files belonging to a workspace or a dataset store: their pointer and
   configuration files (``config.json``, ``checkpoint.json``, ``gui_state.json``), their version
-  folders (``checkpoints/``, ``latents/``, ``latent_sets/``) and anything inside a store (a store
+  folders (``checkpoints/``, ``latents/``, ``latent_sets/``, ``timelapse/``) and anything inside a store (a store
   is replaced as a whole by ``synth``/``prepare --overwrite``, which would delete it). A workspace's
   ``results/`` and other names of its own are free;
 * a derived file (a grid's ``GRID.json``) that exists and is not one of ours: the user named the
@@ -29,7 +29,7 @@ from .fileio import shown_path
 #: the entries of a workspace folder that belong to it (``results/`` is where outputs go)
 WORKSPACE_ENTRIES = frozenset({
     "config.json", "checkpoint.json", "gui_state.json", "history.json", "checkpoints", "latents",
-    "latent_sets", "model", ".latentexplorer.lock", ".latentexplorer.lock.json", "bookmarks.json",
+    "latent_sets", "timelapse", "model", ".latentexplorer.lock", ".latentexplorer.lock.json", "bookmarks.json",
     ".bookmarks.json.lock", ".bookmarks.json.lock.json"})
 #: the longest file name and path most file systems (and Linux) accept, in bytes
 NAME_MAX, PATH_MAX = 255, 4096

@@ -38,7 +38,8 @@ import numpy as np
 from ..errors import InvalidInputError
 from ._validation import check_matrix
 
-__all__ = ["InertiaCurve", "kmeans_inertia", "DEFAULT_FIT_POINTS", "STATED_RELATIVE_ERROR"]
+__all__ = ["InertiaCurve", "kmeans_inertia", "kmeans_clusters", "nearest_centre",
+           "DEFAULT_FIT_POINTS", "STATED_RELATIVE_ERROR"]
 
 #: points of the subsample the centres are fitted on (the inertia is always on all points)
 DEFAULT_FIT_POINTS = 20_000
@@ -431,3 +432,59 @@ def kmeans_inertia(z, *, k_values=range(2, 81), random_state: int = 0, n_init: i
                          refine_iter=refine_iter, random_state=random_state)
     curve.fit(x, progress=progress)
     return curve.k_, curve.inertia_
+
+
+def nearest_centre(z, centers, *, progress=None) -> np.ndarray:
+    """Index (n_points,) int32 of each point's nearest centre, streamed in blocks.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_points, z_dim)
+    centers : ndarray of shape (k, z_dim)
+    progress : ProgressReporter, optional, keyword-only
+        One update per block; cancellable at each.
+    """
+    z = check_matrix(z, min_rows=1)
+    c = np.ascontiguousarray(centers, dtype=np.float32)
+    if c.ndim != 2 or c.shape[1] != z.shape[1] or c.shape[0] < 1:
+        raise InvalidInputError(f"centers: expected shape (k >= 1, {z.shape[1]}), got {c.shape}")
+    stacked = (c, np.einsum("ij,ij->i", c, c), np.zeros(1, np.int64))
+    n = z.shape[0]
+    labels = np.empty(n, dtype=np.int32)
+    for s in range(0, n, BLOCK_ROWS):
+        if progress is not None:
+            progress.raise_if_cancelled()
+            progress.update(s, n, f"KMeans: nearest centre of {n:,} points")
+        block = np.asarray(z[s:s + BLOCK_ROWS], dtype=np.float32)
+        labels[s:s + len(block)] = _distances(block, stacked).argmin(axis=1)
+    return labels
+
+
+def kmeans_clusters(z, n_clusters: int, *, random_state: int = 0, n_init: int = DEFAULT_N_INIT,
+                    fit_points: int | None = DEFAULT_FIT_POINTS, progress=None):
+    """KMeans with ``n_clusters`` clusters on every point: the centres as the inertia curve fits
+    them for that k (:class:`InertiaCurve`: k-means++ seedings, Lloyd on a seeded subsample of
+    ``fit_points``), then each point's nearest centre. 200,000 x 256 points take a few seconds.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_points, z_dim)
+    n_clusters : int
+        ``1 <= n_clusters <= n_points``.
+    random_state, n_init, fit_points, progress : keyword-only
+        As for :class:`InertiaCurve`.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_points,), int32
+        Cluster of each point, 0 … n_clusters − 1.
+    centers : ndarray of shape (n_clusters, z_dim), float32
+    inertia : float
+        Sum of squared distances of all points to their centre.
+    """
+    z = check_matrix(z, min_rows=1)
+    k = _check_int(n_clusters, "n_clusters", 1)
+    curve = InertiaCurve(k_values=[k], fit_points=fit_points, n_init=n_init,
+                         random_state=random_state).fit(z, progress=progress)
+    centers = curve.centers_[0]
+    return nearest_centre(z, centers, progress=progress), centers, float(curve.inertia_[0])

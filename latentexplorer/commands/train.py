@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     p.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
                    help="tf.distribute strategy: mirrored = every local GPU (or CPU), multiworker = "
                         "several machines described by TF_CONFIG (see the README)")
+    p.add_argument("--no-timelapse", dest="timelapse", action="store_false",
+                   help="do not record the probe subset's latents after each epoch (WS/timelapse)")
     p.add_argument("--tensorboard", metavar="DIR", type=Path,
                    help="also write TensorBoard logs (the losses of every epoch and validation "
                         "pass, Keras' TensorBoard callback) into DIR; view with 'tensorboard "
@@ -174,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
                         strategy=strategy,
                         on_epoch_end=lambda row: progress.reset("train"), verbose=True,
                         wait=_args.wait_seconds(args),
-                        tensorboard=args.tensorboard)
+                        tensorboard=args.tensorboard, timelapse=args.timelapse)
     except KeyboardInterrupt as exc:
         done = ws.checkpoint_epoch
         exc.add_note(f"checkpoint of epoch {done} kept; continue with --resume" if done else

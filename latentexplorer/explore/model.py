@@ -27,6 +27,7 @@ from psygnal import Signal
 from ..analysis.ellipse import Ellipse, confidence_ellipse
 from ..errors import InvalidInputError
 from .analysis import ExplorerAnalysis, Thresholds
+from .clusters import CLUSTER_COLORING, DEFAULT_N_CLUSTERS, ClusterColoring, Clusters
 from .neighbors import NearestIndex
 from .paths import DirectionPath, PlanePath
 from .plane import Plane, Projector
@@ -41,8 +42,9 @@ class Current:
     index: int | None = None
 
 
-class ExplorationModel:
-    """State of one exploration (see the module docstring)."""
+class ExplorationModel(ClusterColoring):
+    """State of one exploration (see the module docstring; the KMeans cluster colouring is
+    :class:`~.clusters.ClusterColoring`)."""
 
     dataChanged = Signal(object)          # the model: new z-points (or none)
     analysisChanged = Signal(object)      # ExplorerAnalysis or None
@@ -50,7 +52,8 @@ class ExplorationModel:
     currentChanged = Signal(object)       # Current or None
     overlayChanged = Signal(float, float)  # sigma level, fact
     sharpenChanged = Signal(float)
-    colorByChanged = Signal(object)       # attribute name, "density" or None
+    colorByChanged = Signal(object)       # attribute name, "density", "kmeans" or None (also:
+                                          # the clusters coloured by arrived or were dropped)
     modesChanged = Signal(bool, bool)     # snap to data points, path mode
     thresholdsChanged = Signal(object)    # Thresholds
     samplesChanged = Signal(object)       # (m, z_dim) array or None
@@ -76,6 +79,8 @@ class ExplorationModel:
         self.fact = 0.7
         self.sharpen = 0.0
         self.color_by: str | None = "density"
+        self.n_clusters = DEFAULT_N_CLUSTERS  # k of the "kmeans" (cluster) colouring
+        self.clusters: Clusters | None = None  # KMeans clusters of all z-points (fitted by a job)
         self.snap = False
         self.path_mode = False
         self.thresholds = Thresholds()
@@ -126,7 +131,9 @@ class ExplorationModel:
         self.latents_meta = latents_meta
         self.analysis, self.projector = None, Projector()
         self._invalidate()
-        if self.color_by not in (None, "density") and self.color_by not in self.attribute_names:
+        self.clusters = None
+        if self.color_by not in (None, "density", CLUSTER_COLORING) \
+                and self.color_by not in self.attribute_names:
             self.color_by = "density"
         if self.plane.kind == "pca" or (z is not None and max(self.plane.i, self.plane.j) >= z.shape[1]):
             self._pending_plane = self._pending_plane or (self.plane if self.plane.kind == "pca" else None)
@@ -368,9 +375,9 @@ class ExplorationModel:
             self.sharpenChanged.emit(value)
 
     def set_color_by(self, name: str | None) -> None:
-        if name not in (None, "density") and name not in self.attribute_names:
-            raise InvalidInputError(f"colour by: unknown attribute {name!r} "
-                                    f"(known: density, {', '.join(self.attribute_names) or 'none'})")
+        if name not in (None, "density", CLUSTER_COLORING) and name not in self.attribute_names:
+            raise InvalidInputError(f"colour by: unknown attribute {name!r} (known: density, "
+                                    f"{CLUSTER_COLORING}, {', '.join(self.attribute_names) or 'none'})")
         if name != self.color_by:
             self.color_by = name
             self.colorByChanged.emit(name)

@@ -2,8 +2,9 @@
 
 Components (histograms with μ / half-width, dominant components), radius distribution with theory
 curves, correlation heat map with the top pairs (click a pair → that latent plane), PCA spectrum,
-t-SNE map (click a point → its image, and it becomes the current vector), KMeans inertia, VAE
-diagnostics.
+t-SNE or UMAP map drawn as it forms (click a point → its image, and it becomes the current
+vector), KMeans inertia, VAE diagnostics. The views also own the job that fits the KMeans clusters
+of the explorer's "KMeans cluster" colouring (:class:`~latentexplorer.gui.clusters.ClusterJob`).
 
 Every computation that grows with the number of points (radii, correlation matrix, t-SNE, KMeans,
 VAE diagnostics, missing component statistics) runs as a named job in the
@@ -29,6 +30,7 @@ from ..errors import InvalidInputError
 from .analysis_tabs import (ComponentsTab, CorrelationTab, KMeansTab, PcaTab, RadiusTab, TsneTab,
                             VaeTab, correlation_task, kmeans_task, radius_task, tsne_task, vae_task)
 from .analysis_tabs.base import _Tab
+from .clusters import ClusterJob
 from .export import export_plot_dialog
 from .widgets import configure_pyqtgraph
 
@@ -53,6 +55,7 @@ class AnalysisViews(QTabWidget):
         self.model = state.model
         self.runner = controller.runner
         self._cross_filtered = False
+        self.cluster_job = ClusterJob(state, self.runner, self)
         self.components = ComponentsTab(self)
         self.radius = RadiusTab(self)
         self.correlation = CorrelationTab(self)
@@ -67,7 +70,7 @@ class AnalysisViews(QTabWidget):
             "Radius": "Distribution of the L2 norm with theory curves",
             "Correlation": "Pearson correlation matrix and the strongest pairs",
             "PCA": "Explained variance ratio of the PCA axes",
-            "t-SNE": "t-SNE map of the points (on demand)",
+            TsneTab.title: "t-SNE or UMAP map of the points (on demand, drawn as it forms)",
             "KMeans": "KMeans inertia curve (on demand)",
             "VAE": "VAE diagnostics (mu / logvar)",
         }
@@ -106,8 +109,8 @@ class AnalysisViews(QTabWidget):
         self.pca.invalidate()
 
     def _color_by_changed(self) -> None:
-        if self.tsne.result is not None:
-            self.tsne._set_result(self.tsne.result)
+        self.tsne.recolor()
+        self.kmeans.show_clusters()
 
     def _tab_changed(self, _index: int) -> None:
         tab = self.currentWidget()
@@ -131,7 +134,8 @@ class AnalysisViews(QTabWidget):
         if target is None:
             return None
         try:
-            path = export_plot_dialog(self, target, tab.title.lower().replace("-", ""),
+            name = tab.title.lower().replace("-", "").replace(" / ", "_")  # "tsne_umap"
+            path = export_plot_dialog(self, target, name,
                                       workspace=self.state.workspace)
         except (InvalidInputError, OSError, ValueError) as exc:
             self.state.errorOccurred.emit(f"Export: {exc}")

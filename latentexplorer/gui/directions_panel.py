@@ -102,6 +102,7 @@ class DirectionsPanel(QGroupBox):
         self.info.setWordWrap(True)
         self.table = QTableWidget()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setToolTip("Cosines between the directions, then the change per σ step of the "
                               "fraction of nearest real points having each attribute")
         self.table.hide()
@@ -118,18 +119,24 @@ class DirectionsPanel(QGroupBox):
         grid.addWidget(self.attr_list, 2, 0)
         grid.addWidget(self.ortho_list, 2, 1, 1, 2)
         grid.setRowStretch(2, 1)  # spare height goes to the lists, not to their labels
-        bottom = QHBoxLayout()
-        for w in (QLabel("steps"), self.steps, self.span, self.report_button, self.export_combo,
-                  self.export_button):
-            bottom.addWidget(w)
+        # three short rows, not one long one: the dock shares the right side with the decoded
+        # face (about 290 px at 1366 x 768) and a wide row would widen the whole window
+        steps_row, export_row = QHBoxLayout(), QHBoxLayout()
+        for w in (QLabel("steps"), self.steps, QLabel("range ±"), self.span):
+            steps_row.addWidget(w)
+        steps_row.addStretch(1)
+        export_row.addWidget(self.export_combo, 1)
+        export_row.addWidget(self.export_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(grid)
         lay.addWidget(self.compute_button)
         lay.addWidget(self.info)
         lay.addLayout(self._rows)
-        lay.addLayout(bottom)
-        lay.addWidget(self.table)
+        lay.addLayout(steps_row)
+        lay.addWidget(self.report_button)
+        lay.addLayout(export_row)
+        lay.addWidget(self.table, 1)
 
         self.compute_button.clicked.connect(self.compute)
         self.report_button.clicked.connect(self.start_report)
@@ -143,6 +150,8 @@ class DirectionsPanel(QGroupBox):
     def _check_list(tip: str) -> QListWidget:
         w = QListWidget()
         w.setToolTip(tip)
+        # about five names show (the rest scroll): the report table below needs the height
+        w.setMaximumHeight(w.fontMetrics().height() * 5 + 2 * w.frameWidth() + 8)
         return w
 
     # ------------------------------------------------------------------ inputs

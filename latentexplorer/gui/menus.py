@@ -29,6 +29,27 @@ def _action(win, menu, text: str, slot: Callable, shortcut=None, tip: str = "",
     return act
 
 
+def _dock_action(win, dock) -> QAction:
+    """View > DOCK: brings the dock forward when it is closed or covered by another tab; closes
+    it only when it is the one in front (Qt's toggleViewAction would close a covered dock)."""
+    act = QAction(dock.windowTitle(), win)
+    act.setCheckable(True)
+    act.setChecked(not dock.isHidden())
+    act.setToolTip(f"Show the {dock.windowTitle()} dock (again: close it)")
+
+    def chosen(_checked: bool) -> None:
+        if dock.isVisible() and not dock.visibleRegion().isEmpty():
+            dock.close()
+        else:
+            dock.show()
+            dock.raise_()
+        act.setChecked(not dock.isHidden())
+
+    act.triggered.connect(chosen)
+    dock.visibilityChanged.connect(lambda _v: act.setChecked(not dock.isHidden()))
+    return act
+
+
 def build_menus(win) -> None:
     """File, View and Tools menus of the main window ``win`` (its ``act_*`` attributes are set)."""
     mb = win.menuBar()
@@ -76,11 +97,9 @@ def build_menus(win) -> None:
     win.layers.changed.connect(lambda names: _fill_layers(win, names))
     _fill_layers(win, [])
     v.addSeparator()
-    v.addAction(win.face_dock.toggleViewAction())
-    v.addAction(win.path_dock.toggleViewAction())
-    v.addAction(win.selection_dock.toggleViewAction())
-    v.addAction(win.bookmarks_dock.toggleViewAction())
-    v.addAction(win.directions_dock.toggleViewAction())
+    for dock in (win.face_dock, win.path_dock, win.selection_dock, win.bookmarks_dock,
+                 win.directions_dock):
+        v.addAction(_dock_action(win, dock))
     win.act_add_bookmark = _action(
         win, v, "Add &bookmark…", win.bookmarks_panel.add_bookmark, "Ctrl+B",
         "Save the plane, vector, path, selection and generator settings under a name")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFormLayout, 
                                QVBoxLayout, QWidget)
 
 from ..errors import InvalidInputError
+from ..explore.clusters import CLUSTER_COLORING, MAX_CLUSTERS
 from ..explore.plane import Plane
 from .state import AppState
 from .widgets import LabeledSlider
@@ -68,9 +69,19 @@ class PlaneControls(QWidget):
         vf = QFormLayout(view_box)
         vf.setContentsMargins(6, 4, 6, 4)
         self.color_by = QComboBox()
-        self.color_by.setToolTip("Colour the z-points by their density or by an attribute of the "
-                                 "images (CelebA attributes or synthetic-face factors)")
-        vf.addRow("Colour", self.color_by)
+        self.color_by.setToolTip("Colour the z-points by their density, by KMeans cluster (fitted on "
+                                 "all points in the background) or by an attribute of the images "
+                                 "(CelebA attributes or synthetic-face factors)")
+        self.n_clusters = QSpinBox()
+        self.n_clusters.setRange(2, MAX_CLUSTERS)
+        self.n_clusters.setPrefix("k ")
+        self.n_clusters.setKeyboardTracking(False)  # refit once the number is typed, not per digit
+        self.n_clusters.setToolTip("Number of KMeans clusters (a new k refits in the background); "
+                                   "click a cluster in the scatter's legend to select its points")
+        colour_row = QHBoxLayout()
+        colour_row.addWidget(self.color_by, 1)
+        colour_row.addWidget(self.n_clusters)
+        vf.addRow("Colour", colour_row)
         self.snap = QCheckBox("Snap to data point")
         self.snap.setToolTip("Clicks select the nearest data point's own z-vector (same as Ctrl+click)")
         self.path_mode = QCheckBox("Path mode")
@@ -97,6 +108,8 @@ class PlaneControls(QWidget):
         self.sigma.valueChanged.connect(lambda v: self._apply_value(self.model.set_sigma_level, v))
         self.fact.valueChanged.connect(lambda v: self._apply_value(self.model.set_fact, v))
         self.color_by.currentIndexChanged.connect(self._color_changed)
+        self.n_clusters.valueChanged.connect(lambda k: self._apply_value(self.model.set_n_clusters, k)
+                                             if not self._syncing else None)
         self.snap.toggled.connect(lambda on: self.model.set_modes(snap=on))
         self.path_mode.toggled.connect(lambda on: self.model.set_modes(path_mode=on))
         self.reset.clicked.connect(scatter.refresh_data)
@@ -172,9 +185,12 @@ class PlaneControls(QWidget):
             self.color_by.clear()
             self.color_by.addItem("none", None)
             self.color_by.addItem("density", "density")
+            self.color_by.addItem("KMeans cluster", CLUSTER_COLORING)
             for name in m.attribute_names:
                 self.color_by.addItem(name, name)
             self.color_by.setCurrentIndex(max(self.color_by.findData(m.color_by), 0))
+            self.n_clusters.setValue(m.n_clusters)
+            self.n_clusters.setVisible(m.color_by == CLUSTER_COLORING)
         finally:
             self._syncing = False
 

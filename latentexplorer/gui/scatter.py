@@ -5,6 +5,9 @@
 * More points: a density image (2-D histogram over the visible range, recomputed after pan/zoom,
   so zooming in shows single points); coloured by an attribute, a random subset of
   :data:`SUBSET_SIZE` points is drawn on top over a grey density image.
+* Coloured by KMeans cluster: each cluster in its own categorical colour (above the threshold:
+  each pixel in its majority cluster's colour) and a legend entry per cluster with its count;
+  clicking an entry selects the cluster. The colouring code is :mod:`.scatter_colors`.
 
 Overlays: the confidence ellipse at the σ level, the fact-scaled sampling ellipse, sampled vectors,
 the origin, the path and the current point. Mouse (see :data:`SCATTER_TOOLTIP`): click, Ctrl+click
@@ -17,28 +20,27 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 
 from ..errors import InvalidInputError
 from ..explore.paths import PlanePath
 from .hover_card import HoverCard
-from .scatter_items import (
-    FastPointsItem,
-    PassiveScatter,
-    fast_histogram2d,
-    robust_range,
+from .scatter_colors import (
+    GREY,
+    HIST_MAX_BINS,
+    N_COLOR_BINS,
+    ClusterLegend,
+    ScatterColoring,
 )
+from .scatter_items import FastPointsItem, PassiveScatter, robust_range
 from .scatter_mouse import SELECTED_COLOR, PlaneViewBox, SelectionKeys
 from .state import AppState
 from .widgets import configure_pyqtgraph
 
 DENSITY_THRESHOLD = 50_000
 SUBSET_SIZE = 20_000
-N_COLOR_BINS = 16
 SNAP_PIXELS = 12
 GRAB_PIXELS = 10
-HIST_MAX_BINS = 400
 #: below this size of the plot area the legend is hidden at first (View > Show legend shows it)
 LEGEND_MIN_SIZE = (560, 420)
 
@@ -49,12 +51,14 @@ SCATTER_TOOLTIP = (
     "Ctrl+click: select the nearest data point's own z-vector.\n"
     "Shift+drag: draw a path (decoded as a strip below). Drag: pan. Wheel: zoom.\n"
     "Hover: coordinates and the nearest training image. Right-click: view menu.\n"
-    "R / L: rectangle / lasso selection (Shift adds, Ctrl removes); Esc clears it.")
-#: colour of greyed-out points (outside an isolated selection or the filter)
-GREY = (170, 170, 170, 110)
+    "R / L: rectangle / lasso selection (Shift adds, Ctrl removes); Esc clears it.\n"
+    "Coloured by KMeans cluster: click a cluster in its legend to select its points.")
+
+__all__ = ["LatentScatterWidget", "DENSITY_THRESHOLD", "SUBSET_SIZE", "N_COLOR_BINS", "HIST_MAX_BINS",
+           "GREY", "SCATTER_TOOLTIP"]
 
 
-class LatentScatterWidget(SelectionKeys, pg.PlotWidget):
+class LatentScatterWidget(SelectionKeys, ScatterColoring, pg.PlotWidget):
     """Scatter of the z-points in ``state.model.plane`` (see the module docstring).
 
     Signals
@@ -129,6 +133,12 @@ class LatentScatterWidget(SelectionKeys, pg.PlotWidget):
         self.legend.addItem(pg.ScatterPlotItem(size=8, symbol="x", pen=pg.mkPen((235, 110, 0), width=1.5)),
                             "generated vectors")
 
+        self.cluster_legend = ClusterLegend()  # "KMeans cluster" colouring: click selects a cluster
+        self.cluster_legend.setParentItem(self.getViewBox())
+        self.cluster_legend.setZValue(25)
+        self.cluster_legend.hide()
+        self.cluster_legend.clusterClicked.connect(self._cluster_clicked)
+
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"),
                                         interactive=False, width=12, colorMapMenu=False)
         pi.layout.addItem(self.colorbar, 2, 5)
@@ -146,7 +156,7 @@ class LatentScatterWidget(SelectionKeys, pg.PlotWidget):
 
         state.dataChanged.connect(self._on_data)
         state.planeChanged.connect(lambda _p: self.refresh_data())
-        state.colorByChanged.connect(lambda _c: self.refresh_data())
+        state.colorByChanged.connect(lambda _c: self.redraw_points())  # (keeps the zoom)
         state.analysisChanged.connect(lambda _a: self.refresh_overlays())
         state.overlayChanged.connect(lambda *_: self.refresh_overlays())
         state.currentChanged.connect(lambda _c: self.refresh_current())
@@ -200,10 +210,12 @@ class LatentScatterWidget(SelectionKeys, pg.PlotWidget):
         """Draw the points in the current view range: the highlighted ones (all, or the
         filter's matches / the isolated selection) coloured, the rest grey; the selection marked."""
         m = self.model
+        self._refresh_cluster_legend()
         if m.z is None or self._full_range is None:
             return
         pts = m.plane_points()
         values, label = self._colour_values(pts)
+        clusters = self._shown_clusters()
         keep = m.highlight_mask()
         shown = np.ones(m.n_points, bool) if keep is None else keep
         sub = np.arange(m.n_points) if self._subset is None else self._subset
@@ -217,133 +229,18 @@ class LatentScatterWidget(SelectionKeys, pg.PlotWidget):
             self.grey_item.setData([], [])
         else:
             self.image.hide()
-            self._set_binned_points(pts[sub_shown], None if values is None else values[sub_shown], label)
+            if clusters is not None:
+                self._set_cluster_points(pts[sub_shown], clusters.labels[sub_shown], clusters)
+            else:
+                self._set_binned_points(pts[sub_shown], None if values is None else values[sub_shown], label)
             self.grey_item.setStyle(size=self._point_size(m.n_points)[0])
             self.grey_item.setData(pts[sub_grey, 0], pts[sub_grey, 1])
+        self._cluster_status()
         self._mark_selection(pts, keep, self._point_size(m.n_points)[0] + 2)
-
-
-    def _colour_values(self, pts: np.ndarray) -> tuple[np.ndarray | None, str]:
-        """Per-point colour values (or None = density image / uniform) and a legend label."""
-        m = self.model
-        cb = m.color_by
-        if cb in m.attribute_names and m.attributes is not None:
-            return np.asarray(m.attributes[:, m.attribute_names.index(cb)], dtype=np.float32), cb
-        if cb == "density" and not self.large:
-            x0, x1, y0, y1 = self._full_range
-            nb = 64
-            h = fast_histogram2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nb, nb)
-            ix = np.clip(((pts[:, 0] - x0) / (x1 - x0) * nb).astype(np.int64), 0, nb - 1)
-            iy = np.clip(((pts[:, 1] - y0) / (y1 - y0) * nb).astype(np.int64), 0, nb - 1)
-            return np.log1p(h[ix, iy]), "density (log count)"
-        return None, "density" if cb == "density" else ""
-
-    def _set_binned_points(self, pts: np.ndarray, values: np.ndarray | None, label: str) -> None:
-        n = self.model.n_points
-        if values is None:
-            self._set_bins([pts], [QColor(40, 70, 160, 170)])
-            self.colorbar.hide()
-            self.info_label.setText(f"{n:,} z-points" + (f"\n{len(pts):,} highlighted" if len(pts) < n else ""))
-            return
-        vals = np.asarray(values, dtype=np.float64)
-        finite = np.isfinite(vals)  # NaN = unknown attribute (merged stores): not drawn
-        pts, vals = pts[finite], vals[finite]
-        is_density = label.startswith("density")
-        uniq = np.unique(vals[: min(len(vals), 5000)])
-        binary = not is_density and len(uniq) <= 2 and bool(np.isin(vals, uniq).all())
-        if binary:
-            cmap = pg.colormap.get("CET-D1")
-            lo, hi = float(uniq.min()), float(uniq.max())
-            bins = (vals >= hi).astype(np.int64) if hi > lo else np.zeros(len(vals), np.int64)
-            colours, nbin = [cmap.map(0.1, mode="qcolor"), cmap.map(0.9, mode="qcolor")], 2
-        else:
-            cmap = pg.colormap.get("viridis") if is_density else pg.colormap.get("CET-D1")
-            lo, hi = np.percentile(vals, [1, 99]) if len(vals) > 10 else (vals.min(), vals.max())
-            lo, hi = float(lo), float(max(hi, lo + 1e-9))
-            nbin = N_COLOR_BINS
-            bins = np.clip(((vals - lo) / (hi - lo) * nbin).astype(np.int64), 0, nbin - 1)
-            colours = [cmap.map((k + 0.5) / nbin, mode="qcolor") for k in range(nbin)]
-        order = np.argsort(bins, kind="stable")
-        groups = np.split(pts[order], np.cumsum(np.bincount(bins, minlength=nbin))[:-1])
-        for c in colours:
-            c.setAlpha(200)
-        self._set_bins(groups, colours)
-        self.colorbar.setColorMap(cmap)
-        self.colorbar.setLevels((lo, hi))
-        self.colorbar.show()
-        extra = f" ({lo:g} / {hi:g})" if binary else ""
-        shown = len(pts)
-        self.info_label.setText(f"colour: {label}{extra}\n{shown:,} of {n:,} points" if shown < n
-                                else f"colour: {label}{extra}\n{n:,} points")
-
-    @staticmethod
-    def _point_size(n: int) -> tuple[int, str]:
-        return (7, "o") if n <= 2_000 else (4, "o") if n <= 20_000 else (3, "s")
-
-    def _set_bins(self, groups: list[np.ndarray], colours: list | None) -> None:
-        """One :class:`FastPointsItem` per colour bin (shared style, no per-point objects)."""
-        while len(self._bin_items) < len(groups):
-            it = FastPointsItem()
-            it.setZValue(0)
-            it.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-            self.addItem(it)
-            self._bin_items.append(it)
-        size, symbol = self._point_size(sum(len(g) for g in groups))
-        for k, it in enumerate(self._bin_items):
-            if k < len(groups) and len(groups[k]):
-                it.setStyle(color=colours[k], size=size, symbol=symbol)
-                it.setData(groups[k][:, 0], groups[k][:, 1])
-                it.show()
-            else:
-                it.setData([], [])
-                it.hide()
 
     def _on_range_changed(self, *_):
         if self.large and self.model.z is not None and not self._setting_range:
             self._hist_timer.start()
-
-    def _update_density_image(self) -> None:
-        """2-D histogram of all points over the visible range, as the density image."""
-        m = self.model
-        if m.z is None or not self.large:
-            self.image.hide()
-            self.grey_image.hide()
-            return
-        (x0, x1), (y0, y1) = self.getViewBox().viewRange()
-        if not (np.isfinite([x0, x1, y0, y1]).all() and x1 > x0 and y1 > y0):
-            return
-        nx = int(min(HIST_MAX_BINS, max(64, self.getViewBox().width() / 2)))
-        ny = int(min(HIST_MAX_BINS, max(64, self.getViewBox().height() / 2)))
-        pts = m.plane_points()
-        keep = m.highlight_mask()
-        if keep is not None:  # the greyed-out points get their own grey density image
-            grey = np.log1p(fast_histogram2d(pts[~keep, 0], pts[~keep, 1], x0, x1, y0, y1, nx, ny))
-            lut = np.zeros((2, 4), np.uint8)
-            lut[1] = GREY
-            self.grey_image.setImage(grey > 0, levels=(0, 1), lut=lut, autoLevels=False)
-            self.grey_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-            self.grey_image.show()
-            pts = pts[keep]
-        else:
-            self.grey_image.hide()
-        img = np.log1p(fast_histogram2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nx, ny))
-        attr = m.color_by not in (None, "density")
-        cmap = pg.colormap.get("CET-L1" if attr else "viridis")
-        lut = cmap.getLookupTable(0.0, 1.0, 256, alpha=True)
-        if attr:
-            lut = lut[::-1].copy()  # light grey -> dark
-            lut[:, 3] = 120
-        lut[0, 3] = 0  # empty bins transparent
-        top = max(float(img.max()) if img.size else 1.0, 1e-6)
-        self.image.setImage(img, levels=(0.0, top), lut=lut, autoLevels=False)
-        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        self.image.show()
-        if not attr:
-            self.colorbar.setColorMap(cmap)
-            self.colorbar.setLevels((0.0, top))
-            self.colorbar.show()
-            self.info_label.setText(f"density of {m.n_points:,} z-points\n(colour: log(1+count) per bin)"
-                                    + ("" if keep is None else f"\n{int(keep.sum()):,} highlighted"))
 
     # ------------------------------------------------------------------ overlays
     def refresh_overlays(self) -> None:

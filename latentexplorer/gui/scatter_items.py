@@ -27,6 +27,33 @@ def fast_histogram2d(x: np.ndarray, y: np.ndarray, x0: float, x1: float, y0: flo
     return np.bincount(flat, minlength=nx * ny).reshape(nx, ny).astype(np.float32)
 
 
+def cluster_majority_image(pts: np.ndarray, labels: np.ndarray, palette: np.ndarray,
+                           rng: tuple[float, float, float, float], nx: int, ny: int,
+                           max_alpha: int = 210) -> np.ndarray:
+    """RGBA image (nx, ny, 4) uint8 of points (n, 2) with cluster ``labels`` (n,) over the range
+    ``(x0, x1, y0, y1)``: each pixel in the ``palette`` (k, 3) colour of the cluster most of its
+    points belong to (ties: the lower cluster), its alpha growing with log(1 + count), empty
+    pixels transparent. Only the occupied pixels are counted per cluster (~5 ms at 200,000)."""
+    x0, x1, y0, y1 = rng
+    k = len(palette)
+    ix = np.floor((pts[:, 0] - x0) * (nx / max(x1 - x0, 1e-300)))
+    iy = np.floor((pts[:, 1] - y0) * (ny / max(y1 - y0, 1e-300)))
+    ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    pixel = ix[ok].astype(np.int64) * ny + iy[ok].astype(np.int64)
+    total = np.bincount(pixel, minlength=nx * ny)
+    occupied = np.flatnonzero(total)
+    slot = np.zeros(nx * ny, np.int64)
+    slot[occupied] = np.arange(len(occupied))
+    counts = np.bincount(slot[pixel] * k + labels[ok], minlength=len(occupied) * k).reshape(-1, k)
+    total = total[occupied]
+    rgba = np.zeros((nx * ny, 4), np.uint8)
+    rgba[occupied, :3] = np.asarray(palette, np.uint8)[counts.argmax(axis=1)]
+    if len(total):
+        alpha = 0.35 + 0.65 * np.log1p(total) / np.log1p(total.max())  # a single point stays visible
+        rgba[occupied, 3] = np.round(max_alpha * alpha).astype(np.uint8)
+    return rgba.reshape(nx, ny, 4)
+
+
 def robust_range(pts: np.ndarray, lo: float = 0.2, hi: float = 99.8, margin: float = 0.08
                  ) -> tuple[float, float, float, float]:
     """View range covering the bulk of ``pts`` (percentiles) with a margin."""

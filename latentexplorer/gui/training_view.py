@@ -6,6 +6,10 @@ metrics of the one progress protocol: every batch update carries its epoch, batc
 of an epoch carries an ``{"event": "epoch"}`` update with the history row and the fixed subset's
 encoding projected to 2-D (:class:`~latentexplorer.explore.projection.StableProjector`). The worker
 never touches a widget, and nothing is parsed back out of a message.
+
+Next to the live scatter, the *Time-lapse* tab (:class:`~latentexplorer.gui.timelapse_view.TimelapsePanel`)
+replays the probe subset that training records after every epoch (``WS/timelapse``); it reloads
+after each committed epoch and whenever a workspace is opened.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout,
-                               QWidget)
+                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from ..errors import InvalidInputError
 from ..explore.projection import StableProjector
 from ..progress import ProgressReporter
+from .timelapse_view import TimelapsePanel
 from .training_plots import EncodingScatter, LossCurves
 
 log = logging.getLogger(__name__)
@@ -161,9 +166,15 @@ class TrainingView(QWidget):
 
         self.curves = LossCurves()
         self.scatter = EncodingScatter()
+        self.timelapse = TimelapsePanel(self.state, self.runner)
+        self.views = QTabWidget()
+        self.views.addTab(self.scatter, "Live encoding")
+        self.views.addTab(self.timelapse, "Time-lapse")
+        self.views.setTabToolTip(1, "Replay how the probe subset's latent cloud formed, epoch by "
+                                    "epoch (recorded during training)")
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.curves)
-        right.addWidget(self.scatter)
+        right.addWidget(self.views)
         left_w = QWidget()
         left = QVBoxLayout(left_w)
         left.addWidget(controls)
@@ -190,6 +201,7 @@ class TrainingView(QWidget):
         self.stop_button.setEnabled(running)
         for w in (self.epochs, self.kind, self.fact, self.z_dim, self.preset):
             w.setEnabled(not running and (w is not self.fact or self.kind.currentText() == "vae"))
+        self.timelapse.set_training(running)
 
     def _on_workspace(self) -> None:
         ws = self.state.workspace
@@ -197,6 +209,7 @@ class TrainingView(QWidget):
             return
         self.scatter.clear_points()
         self.reference = None
+        self.timelapse.reload()
         if ws is None:
             self.curves.clear()
             self.status.setText("No workspace: open one (File > Open workspace) or start one "
@@ -346,6 +359,7 @@ class TrainingView(QWidget):
     def _on_metrics(self, metrics: dict) -> None:
         if metrics.get("event") == "epoch":
             self.curves.add_row(metrics["row"])
+            self.timelapse.reload()  # the epoch's frame was recorded right after its commit
             if metrics.get("projection") is not None:
                 self.reference = metrics.get("reference")
                 self.scatter.set_projection(metrics["projection"], epoch=metrics["row"]["epoch"],

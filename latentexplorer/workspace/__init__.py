@@ -10,6 +10,8 @@ Layout::
                                history.json (every epoch up to N)
     WS/latents/               meta.json + v-NNNN/ (z.npy; VAE: mu.npy, logvar.npy) — latents.py
     WS/latent_sets/NAME/      other encoded image sets, same layout
+    WS/timelapse/             meta.json + epoch-NNNN.npy: a fixed probe subset encoded after every
+                              epoch (timelapse.py)
     WS/results/               analyses and grids
     WS/gui_state.json         last plane, sliders, current point
     WS/.latentexplorer.lock   the writers' lock (locks.py)
@@ -24,6 +26,7 @@ TensorFlow is imported only by the methods that load models.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,7 @@ from ..schemas import (HISTORY, WORKSPACE_FORMAT, Checkpoint, GuiState, LegacyCh
                        ModelInfo, StoreFingerprint, TrainingParams, WorkspaceConfig, parse,
                        parse_lenient)
 from .latents import SET_NAME, Latents, LatentSet, check_set_name
+from .timelapse import TIMELAPSE_DIR, Timelapse
 from .staleness import Staleness, check_staleness
 
 __all__ = ["Workspace", "Latents", "ModelSnapshot", "Staleness", "CONFIG_FILE"]
@@ -219,6 +223,24 @@ class Workspace:
                 "edited or files were copied by hand (restore them, or train again)")
         return ModelSnapshot(folder, cp.epoch, cp.fingerprint, cp.store)
 
+    def kept_snapshots(self) -> list[ModelSnapshot]:
+        """The committed epochs whose weights are still on disk, oldest first: the previous epoch
+        (its folder stays until the next commit; left out when missing or damaged) and the
+        current one. Earlier epochs' weights are deleted when a later epoch is committed."""
+        current = self.snapshot()
+        cp = self.checkpoint()
+        out = []
+        folder = self.path / cp.previous if cp is not None and cp.previous else None
+        found = re.fullmatch(rf"{EPOCH_PREFIX}-(\d{{4,}})", folder.name) if folder is not None else None
+        if found and folder.is_dir() and int(found[1]) < current.epoch:
+            try:
+                info = self._model_info(folder)
+            except InvalidInputError:
+                info = None  # the current epoch does not depend on it: offer only that one
+            if info is not None and info.epoch in (None, int(found[1])):
+                out.append(ModelSnapshot(folder, int(found[1]), info.fingerprint))
+        return [*out, current]
+
     @property
     def model_dir(self) -> Path:
         return self.snapshot().dir
@@ -371,6 +393,12 @@ class Workspace:
             self.write_latents(result["z"], result.get("mu"), result.get("logvar"), snapshot=snap,
                                store=store.fingerprint(), name=name, data=str(store.path))
         return self.latents(name)
+
+    # ------------------------------------------------------------------ time-lapse
+    def timelapse(self) -> Timelapse:
+        """The probe subset's latents after every recorded epoch (``WS/timelapse``)."""
+        cfg = self.model_config
+        return Timelapse(self.path / TIMELAPSE_DIR, z_dim=cfg.z_dim, kind=cfg.kind)
 
     # ------------------------------------------------------------------ GUI state
     def read_gui_state(self, warn=None) -> dict:

@@ -2,7 +2,8 @@
 
 The loop itself is :func:`latentexplorer.models.training.fit_epochs`; this floor adds what belongs
 to the workspace: its writer lock for the whole run, the store check against the last epoch, the
-memory check before a model is built, and :meth:`Workspace.commit_epoch` after every epoch.
+memory check before a model is built, :meth:`Workspace.commit_epoch` after every epoch, and
+after each commit the epoch's time-lapse frame (:mod:`latentexplorer.workspace.timelapse`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..inputs import printable
 from ..progress import ProgressReporter
 from . import Workspace
 from .staleness import describe_store_change
+from .timelapse import TimelapseRecorder
 
 #: bytes per weight while training: the weights, their gradients, Adam's m and v, and one more
 #: copy while the initializers run or the model is saved (float32 each)
@@ -46,7 +48,8 @@ def check_memory(cfg, batch_size: int, available: int | None = None) -> None:
 def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_size: int | None = None,
           progress: ProgressReporter | None = None, strategy=None,
           on_epoch_end: Callable[[dict], None] | None = None, verbose: bool = False,
-          seed: int | None = None, wait: float | None = 0.0, tensorboard=None) -> list[dict]:
+          seed: int | None = None, wait: float | None = 0.0, tensorboard=None,
+          timelapse: bool = True) -> list[dict]:
     """Train the workspace's model up to ``epochs`` (a total count, not additional epochs).
 
     Parameters
@@ -73,6 +76,9 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
     tensorboard : path, optional
         Also write Keras TensorBoard logs into this folder
         (:func:`latentexplorer.models.training.tensorboard_callback`).
+    timelapse : bool
+        After each commit, encode the probe subset with the new weights into ``WS/timelapse``
+        (best effort: a frame that cannot be written is a warning on stderr, the epoch stays).
 
     Returns
     -------
@@ -85,11 +91,11 @@ def train(workspace, epochs: int | None = None, *, resume: bool = False, batch_s
         ws = Workspace.open(ws.path)  # the config another writer may have changed meanwhile
         return _train_locked(ws, epochs, resume=resume, batch_size=batch_size, progress=progress,
                              strategy=strategy, on_epoch_end=on_epoch_end, verbose=verbose, seed=seed,
-                             tensorboard=tensorboard)
+                             tensorboard=tensorboard, timelapse=timelapse)
 
 
 def _train_locked(ws: Workspace, epochs, *, resume, batch_size, progress, strategy, on_epoch_end,
-                  verbose, seed, tensorboard=None) -> list[dict]:
+                  verbose, seed, tensorboard=None, timelapse=True) -> list[dict]:
     from .. import _env  # noqa: F401
 
     import keras
@@ -106,6 +112,7 @@ def _train_locked(ws: Workspace, epochs, *, resume, batch_size, progress, strate
         params = ws.training
     epochs, batch_size = params["epochs"], params["batch_size"]
     seed = params["seed"] if seed is None else seed
+    ws.timelapse().clean_leftovers()  # of a run killed while it recorded (we hold the lock)
     cp = ws.checkpoint()
     done = 0 if cp is None else cp.epoch
     if done > 0 and not resume:
@@ -144,13 +151,19 @@ def _train_locked(ws: Workspace, epochs, *, resume, batch_size, progress, strate
             model = build_model(ws.model_config, learning_rate=params["lr"],
                                 jit_compile=params["jit_compile"])
 
+    # a separate step after each commit, not part of it: the commit stays one rename of
+    # checkpoint.json, and a frame that fails costs a warning, never the committed epoch
+    recorder = TimelapseRecorder(ws.timelapse(), store) if timelapse else None
+
     def commit(model, row: dict) -> None:
         try:
-            ws.commit_epoch(model, history + [row], fingerprint)
+            pointer = ws.commit_epoch(model, history + [row], fingerprint)
         except WriteFailedError as exc:
             exc.add_note(f"epoch {row['epoch']} not saved, {kept()}")
             raise
         history.append(row)
+        if recorder is not None:
+            recorder.record(model, pointer.epoch, pointer.fingerprint)
 
     def kept() -> str:
         n = ws.checkpoint_epoch

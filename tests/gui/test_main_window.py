@@ -133,7 +133,7 @@ def test_window_opens_on_the_workspace(window, errors):
     assert not window.face_view.image.pixmap().isNull()  # the face is shown
     assert window.face_view.title.text().startswith("data point #0")
     assert len(window.scatter.plotted_points()) == 64
-    assert window.controls.color_by.count() == 2 + len(m.attribute_names)
+    assert window.controls.color_by.count() == 3 + len(m.attribute_names)  # none, density, KMeans cluster
     assert len(window.sliders.sliders) == min(window.sliders.count.value(), m.n_pca)
     assert not window.stale_banner.isVisible()
     assert not errors

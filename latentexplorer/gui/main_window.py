@@ -153,7 +153,11 @@ class MainWindow(QMainWindow):
         self.path_strip = PathStrip(self.state, self.controller)
         self.path_dock = self._dock("Path strip", "path_dock", self.path_strip, Qt.BottomDockWidgetArea)
         self.selection_panel = SelectionPanel(self.state, self.controller)
-        self.selection_dock = self._dock("Selection", "selection_dock", self.selection_panel,
+        # its four columns need ~1,060 px: scroll rather than force the window wider than the screen
+        selection_scroll = QScrollArea()
+        selection_scroll.setWidget(self.selection_panel)
+        selection_scroll.setWidgetResizable(True)
+        self.selection_dock = self._dock("Selection", "selection_dock", selection_scroll,
                                          Qt.BottomDockWidgetArea)
         self.selection_dock.setToolTip("The lasso / rectangle selection and the current vector's "
                                        "nearest data points")
@@ -167,7 +171,10 @@ class MainWindow(QMainWindow):
         self.bookmarks_dock.setToolTip("Named explorer states of this workspace (WS/bookmarks.json)")
         self.tabifyDockWidget(self.path_dock, self.bookmarks_dock)
         self.directions_panel = DirectionsPanel(self.state, self.runner)
-        self.directions_dock = self._dock("Directions", "directions_dock", self.directions_panel,
+        directions_scroll = QScrollArea()
+        directions_scroll.setWidget(self.directions_panel)
+        directions_scroll.setWidgetResizable(True)
+        self.directions_dock = self._dock("Directions", "directions_dock", directions_scroll,
                                           Qt.RightDockWidgetArea)
         self.directions_dock.setToolTip("PCA, SeFa and attribute directions: a slider each, the "
                                         "entanglement report, grids along a direction")

@@ -103,7 +103,7 @@ class TimelapsePanel(QWidget):
         self.play_button.setToolTip(f"Replay the recorded epochs ({1000 // FRAME_MS} per second)")
         self.play_button.toggled.connect(self._play)
         self.epoch_label = QLabel("")
-        self.epoch_label.setMinimumWidth(220)
+        self.epoch_label.setMinimumWidth(150)
         self.epoch_label.setToolTip("The epoch shown and its total loss per image (train, validation)")
         self.record_button = QPushButton("Record time-lapse")
         self.record_button.setToolTip(RECORD_TIP)
@@ -112,9 +112,15 @@ class TimelapsePanel(QWidget):
         self.export_button.setToolTip("Save every frame as one PNG sheet with a JSON of the epochs, "
                                       "losses, 2-D points and probe images (in the workspace's results/)")
         self.export_button.clicked.connect(self.export_dialog)
-        controls = QHBoxLayout()
-        for w in (self.play_button, self.slider, self.epoch_label, self.record_button, self.export_button):
-            controls.addWidget(w, 1 if w is self.slider else 0)
+        # two short rows: the Training tab must fit a 1024-px screen next to its settings column
+        controls = QVBoxLayout()
+        player, actions = QHBoxLayout(), QHBoxLayout()
+        player.addWidget(self.play_button)
+        player.addWidget(self.slider, 1)
+        for w in (self.epoch_label, self.record_button, self.export_button):
+            actions.addWidget(w, 1 if w is self.epoch_label else 0)
+        controls.addLayout(player)
+        controls.addLayout(actions)
 
         self.faces_row = QHBoxLayout()
         self.face_labels: list[QLabel] = []

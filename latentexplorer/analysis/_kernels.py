@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 __all__ = ["column_sums_min_max", "fine_bin_counts", "gather_median_windows", "map_chunks",
-           "mean_cov_2d", "gather_pair", "N_THREADS"]
+           "mean_cov_2d", "gather_pair", "histogram_2d", "N_THREADS"]
 
 #: threads of the statistics pass (the machines this targets have 2 to 16 cores)
 N_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -129,6 +129,30 @@ def gather_pair(z: np.ndarray, i: int, j: int) -> np.ndarray:
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda ab: _gather_pair_rows(z, i, j, out, *ab), [(0, cut), (cut, n)]))
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _histogram_2d(x, y, x0, sx, y0, sy, counts):  # pragma: no cover - compiled
+    nx, ny = counts.shape
+    for i in range(x.shape[0]):
+        fx = np.floor((x[i] - x0) * sx)
+        fy = np.floor((y[i] - y0) * sy)
+        if fx >= 0 and fx < nx and fy >= 0 and fy < ny:
+            counts[np.intp(fx), np.intp(fy)] += 1
+
+
+def histogram_2d(x: np.ndarray, y: np.ndarray, x0: float, x1: float, y0: float, y1: float,
+                 nx: int, ny: int) -> np.ndarray:
+    """Counts (nx, ny) float32 of the points in [x0, x1) x [y0, y1) in one pass, in the dtype of
+    ``x`` as NumPy computes ``floor((x - x0) * (nx / (x1 - x0)))`` (the same bins to the last bit)."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype != y.dtype or x.dtype not in (np.float32, np.float64):
+        x, y = x.astype(np.float64), y.astype(np.float64)
+    t = x.dtype.type
+    counts = np.zeros((nx, ny), np.int64)
+    _histogram_2d(x, y, t(x0), t(nx / max(x1 - x0, 1e-300)), t(y0), t(ny / max(y1 - y0, 1e-300)),
+                  counts)
+    return counts.astype(np.float32)
 
 
 def map_chunks(z, chunk_size: int, work: Callable[[np.ndarray, int], object],

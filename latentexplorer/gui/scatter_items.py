@@ -13,18 +13,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 
+from ..analysis._kernels import histogram_2d
+
+#: points whose percentiles set the view range (more are thinned evenly)
+RANGE_SAMPLE = 200_000
+
 
 def fast_histogram2d(x: np.ndarray, y: np.ndarray, x0: float, x1: float, y0: float, y1: float,
                      nx: int, ny: int) -> np.ndarray:
-    """2-D histogram (nx, ny) float32 of the points inside [x0, x1) x [y0, y1) (bincount based,
-    ~5x faster than ``np.histogram2d``)."""
-    sx = nx / max(x1 - x0, 1e-300)
-    sy = ny / max(y1 - y0, 1e-300)
-    ix = np.floor((x - x0) * sx)
-    iy = np.floor((y - y0) * sy)
-    ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-    flat = ix[ok].astype(np.int64) * ny + iy[ok].astype(np.int64)
-    return np.bincount(flat, minlength=nx * ny).reshape(nx, ny).astype(np.float32)
+    """2-D histogram (nx, ny) float32 of the points inside [x0, x1) x [y0, y1) (one compiled
+    pass: 2,000,000 points in a few ms; ``np.histogram2d`` sorts)."""
+    return histogram_2d(x, y, x0, x1, y0, y1, nx, ny)
 
 
 def cluster_majority_image(pts: np.ndarray, labels: np.ndarray, palette: np.ndarray,
@@ -59,6 +58,10 @@ def robust_range(pts: np.ndarray, lo: float = 0.2, hi: float = 99.8, margin: flo
     """View range covering the bulk of ``pts`` (percentiles) with a margin."""
     if len(pts) == 0:
         return -1.0, 1.0, -1.0, 1.0
+    if len(pts) > RANGE_SAMPLE:
+        # a view range: every k-th point estimates the 0.2 / 99.8 % points to a fraction of a
+        # percent of the width, for a tenth of the selection work on 2,000,000 points
+        pts = pts[::len(pts) // RANGE_SAMPLE]
     qx = np.percentile(pts[:, 0], [lo, hi])
     qy = np.percentile(pts[:, 1], [lo, hi])
     out = []

@@ -86,9 +86,9 @@ class NearestIndex:
         # the bound prunes well for the nearest point; for a k-th neighbour as far away as most
         # points are (256 dimensions) it cannot, and past n / 16 candidates one scan is cheaper
         while m <= self.n // 16:
-            cand = np.sort(np.argpartition(bound, m - 1)[:m])
-            idx, dist = self._exact_best(cand, v, k)
-            rest_min = float(np.partition(bound, m)[m])  # (m+1)-th smallest bound
+            part = np.argpartition(bound, m)  # the m + 1 smallest first, the (m+1)-th at [m]
+            idx, dist = self._exact_best(np.sort(part[:m]), v, k)
+            rest_min = float(bound[part[m]])  # (m+1)-th smallest bound
             kth_d2 = float(dist[-1]) ** 2
             if kth_d2 <= rest_min - 1e-5 * abs(rest_min):  # margin for float32 round-off
                 return idx, dist

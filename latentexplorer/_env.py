@@ -3,7 +3,7 @@
 Import this module before ``tensorflow`` or ``keras`` (the package's ``__init__`` has already set
 ``TF_CPP_MIN_LOG_LEVEL`` and ``KERAS_BACKEND``); it imports both itself, with the C++ start-up
 lines TensorFlow writes straight to file descriptor 2 (CPU-feature and oneDNN notes, absl's
-"before InitializeLog" warning) captured: a CLI error must be the only line the user sees. The
+"before InitializeLog" warning, the CUDA platform's probe on machines without a GPU) captured: a CLI error must be the only line the user sees. The
 captured text is shown only when the import fails.
 """
 
@@ -25,8 +25,12 @@ def _quiet_import() -> None:
     with tempfile.TemporaryFile() as sink:
         os.dup2(sink.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
             import keras  # noqa: F401
+
+            # the devices are probed here, not at the first model: the tensorflow wheel's CUDA
+            # platform writes "failed call to cuInit" on machines without a GPU driver
+            tensorflow.config.list_physical_devices()
         except BaseException:
             os.dup2(saved, 2)
             sink.seek(0)

@@ -465,7 +465,7 @@ class MainWindow(QMainWindow):
             self.save_gui_state()
         if self.runner.busy:
             self._status("Stopping background tasks…")
-            self.runner.cancel_all(wait_ms=120_000)
+        self.runner.close(wait_ms=120_000)
         self.controller.close()
         super().closeEvent(ev)
 

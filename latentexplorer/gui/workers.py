@@ -350,6 +350,7 @@ class TaskRunner(QObject):
         self._jobs: dict[str, TaskWorker] = {}
         self._retired: set[TaskWorker] = set()  # cancelled, still winding down
         self._graveyard: list[TaskWorker] = []  # finished; released on the next event-loop turn
+        self._closed = False
 
     def start(self, name: str, fn: TaskFn, params: Any = None) -> TaskWorker:
         """Cancel a running job called ``name`` (if any), then start ``fn(params, reporter)``.
@@ -357,6 +358,10 @@ class TaskRunner(QObject):
         Returns the started :class:`TaskWorker`; connect to its signals right away (they are
         queued, nothing is delivered before control returns to the event loop).
         """
+        if self._closed:
+            # a closing window: a late request (say, an epoch event queued before the cancel)
+            # gets a worker that never starts, whose signals never fire
+            return TaskWorker(fn, params, name=name)
         was_busy = self.busy
         old = self._jobs.pop(name, None)
         if old is not None and not old.is_finished:
@@ -395,6 +400,11 @@ class TaskRunner(QObject):
             return False
         w.cancel()
         return True
+
+    def close(self, wait_ms: int = 0) -> bool:
+        """Cancel every job (waiting up to ``wait_ms``) and start none from now on."""
+        self._closed = True
+        return self.cancel_all(wait_ms)
 
     def cancel_all(self, wait_ms: int = 0) -> bool:
         """Cancel every job; with ``wait_ms`` > 0 wait for them (e.g. on window close).

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 __all__ = ["column_sums_min_max", "fine_bin_counts", "gather_median_windows", "map_chunks",
-           "mean_cov_2d", "gather_pair", "histogram_2d", "N_THREADS"]
+           "mean_cov_2d", "gather_pair", "histogram_2d", "nearest_2d", "N_THREADS"]
 
 #: threads of the statistics pass (the machines this targets have 2 to 16 cores)
 N_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -153,6 +153,20 @@ def histogram_2d(x: np.ndarray, y: np.ndarray, x0: float, x1: float, y0: float, 
     _histogram_2d(x, y, t(x0), t(nx / max(x1 - x0, 1e-300)), t(y0), t(ny / max(y1 - y0, 1e-300)),
                   counts)
     return counts.astype(np.float32)
+
+
+@numba.njit(cache=True, nogil=True)
+def nearest_2d(p, x, y):  # pragma: no cover - compiled
+    """Index and squared distance of the row of ``p`` (n, 2) nearest to (x, y), first on ties
+    (one pass, no temporaries; the arithmetic in the dtype of ``p`` like NumPy's)."""
+    best, best_d2 = -1, np.inf
+    for i in range(p.shape[0]):
+        dx = p[i, 0] - x
+        dy = p[i, 1] - y
+        d2 = dx * dx + dy * dy
+        if d2 < best_d2:
+            best, best_d2 = i, d2
+    return best, best_d2
 
 
 def map_chunks(z, chunk_size: int, work: Callable[[np.ndarray, int], object],

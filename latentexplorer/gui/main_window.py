@@ -145,19 +145,14 @@ class MainWindow(QMainWindow):
         sl.setContentsMargins(0, 0, 0, 0)
         sl.addWidget(self.face_view, 1)
         sl.addWidget(self.sliders)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        self.face_dock = self._dock("Decoded face", "face_dock", scroll, Qt.RightDockWidgetArea)
+        self.face_dock = self._dock("Decoded face", "face_dock", _scrolled(side),
+                                    Qt.RightDockWidgetArea)
         self.face_dock.setToolTip("The decoded face of the current z-vector and its PCA components")
         self.path_strip = PathStrip(self.state, self.controller)
         self.path_dock = self._dock("Path strip", "path_dock", self.path_strip, Qt.BottomDockWidgetArea)
         self.selection_panel = SelectionPanel(self.state, self.controller)
         # its four columns need ~1,060 px: scroll rather than force the window wider than the screen
-        selection_scroll = QScrollArea()
-        selection_scroll.setWidget(self.selection_panel)
-        selection_scroll.setWidgetResizable(True)
-        self.selection_dock = self._dock("Selection", "selection_dock", selection_scroll,
+        self.selection_dock = self._dock("Selection", "selection_dock", _scrolled(self.selection_panel),
                                          Qt.BottomDockWidgetArea)
         self.selection_dock.setToolTip("The lasso / rectangle selection and the current vector's "
                                        "nearest data points")
@@ -171,10 +166,8 @@ class MainWindow(QMainWindow):
         self.bookmarks_dock.setToolTip("Named explorer states of this workspace (WS/bookmarks.json)")
         self.tabifyDockWidget(self.path_dock, self.bookmarks_dock)
         self.directions_panel = DirectionsPanel(self.state, self.runner)
-        directions_scroll = QScrollArea()
-        directions_scroll.setWidget(self.directions_panel)
-        directions_scroll.setWidgetResizable(True)
-        self.directions_dock = self._dock("Directions", "directions_dock", directions_scroll,
+        self.directions_dock = self._dock("Directions", "directions_dock",
+                                          _scrolled(self.directions_panel),
                                           Qt.RightDockWidgetArea)
         self.directions_dock.setToolTip("PCA, SeFa and attribute directions: a slider each, the "
                                         "entanglement report, grids along a direction")
@@ -484,3 +477,12 @@ class MainWindow(QMainWindow):
                     return True
             time.sleep(0.01)
         return False
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a resizable scroll area: a dock that scrolls instead of forcing the window
+    larger than a small screen."""
+    scroll = QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    return scroll

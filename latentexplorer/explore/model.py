@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from psygnal import Signal
 
-from ..analysis._kernels import nearest_2d
+from ..analysis._kernels import gather_pair_histogram, histogram_2d, nearest_2d
 from ..analysis.ellipse import Ellipse, confidence_ellipse
 from ..errors import InvalidInputError
 from .analysis import ExplorerAnalysis, Thresholds
@@ -99,6 +99,7 @@ class ExplorationModel(ClusterColoring):
         self._filter_cache: tuple[Any, np.ndarray] | None = None
         self._plane_cache: tuple[Any, np.ndarray] | None = None
         self._ellipse_cache: tuple[Any, Ellipse | None] | None = None
+        self._moments_cache: tuple[Any, tuple] | None = None
 
     # ------------------------------------------------------------------ data
     @property
@@ -176,6 +177,7 @@ class ExplorationModel(ClusterColoring):
     def _invalidate(self) -> None:
         self._plane_cache = None
         self._ellipse_cache = None
+        self._moments_cache = None
 
     # ------------------------------------------------------------------ plane
     def check_plane(self, plane) -> Plane:
@@ -193,14 +195,39 @@ class ExplorationModel(ClusterColoring):
             self.set_path(None)
         self.planeChanged.emit(plane)
 
-    def plane_points(self) -> np.ndarray:
-        """Plane coordinates (n, 2) float32 of all z-points (cached per plane)."""
+    def _plane_key(self) -> tuple:
+        return (self.plane, id(self.z), id(self.analysis))
+
+    def plane_points(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Plane coordinates (n, 2) float32 of all z-points (cached per plane); with ``rows``
+        (m,) only those points' (m, 2), read from the cache or, before it is filled, from the
+        z-points' rows alone (a view range from a subset needs no pass over all points)."""
         if self.z is None:
             return np.zeros((0, 2), np.float32)
-        key = (self.plane, id(self.z), id(self.analysis))
-        if self._plane_cache is None or self._plane_cache[0] != key:
-            self._plane_cache = (key, self.projector.points(self.z, self.plane, data=True))
-        return self._plane_cache[1]
+        cached = self._plane_cache is not None and self._plane_cache[0] == self._plane_key()
+        if rows is not None and not cached:
+            return self.projector.points(self.z, self.plane, data=True, rows=np.asarray(rows))
+        if not cached:
+            self._plane_cache = (self._plane_key(), self.projector.points(self.z, self.plane, data=True))
+        pts = self._plane_cache[1]
+        return pts if rows is None else pts[rows]
+
+    def plane_histogram(self, x_range: tuple[float, float], y_range: tuple[float, float],
+                        nx: int, ny: int) -> np.ndarray:
+        """Counts (nx, ny) float32 of all z-points' plane coordinates in [x0, x1) x [y0, y1).
+
+        On a latent plane whose coordinates are not cached yet, gathering them and counting
+        them is one pass over the z-points (the plane switch at millions of points)."""
+        (x0, x1), (y0, y1) = x_range, y_range
+        cached = self._plane_cache is not None and self._plane_cache[0] == self._plane_key()
+        if self.z is not None and not cached and self.plane.kind == "latent":
+            pts, counts, moments = gather_pair_histogram(self.z, self.plane.i, self.plane.j,
+                                                         x0, x1, y0, y1, nx, ny)
+            self._plane_cache = (self._plane_key(), pts)
+            self._moments_cache = (self._plane_key(), moments)  # the ellipse needs no pass
+            return counts
+        pts = self.plane_points()
+        return histogram_2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nx, ny)
 
     def plane_coords(self, vectors: np.ndarray) -> np.ndarray:
         return self.projector.coords(vectors, self.plane)
@@ -409,9 +436,12 @@ class ExplorationModel(ClusterColoring):
         """Confidence ellipse of the z-points in the plane at sigma level 1 (cached per plane)."""
         if self.n_points < 2:
             return None
-        key = (self.plane, id(self.z), id(self.analysis))
+        key = self._plane_key()
         if self._ellipse_cache is None or self._ellipse_cache[0] != key:
-            self._ellipse_cache = (key, confidence_ellipse(self.plane_points(), sigma_level=1.0))
+            summed = self._moments_cache is not None and self._moments_cache[0] == key
+            self._ellipse_cache = (key, confidence_ellipse(
+                self.plane_points(), sigma_level=1.0,
+                moments=self._moments_cache[1] if summed else None))
         return self._ellipse_cache[1]
 
     def confidence_ellipse(self, sigma_level: float | None = None) -> Ellipse | None:

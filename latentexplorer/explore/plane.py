@@ -106,18 +106,22 @@ class Projector:
             out = self.pca.project(v2, (plane.i, plane.j))
         return out[0] if one else out
 
-    def points(self, z: np.ndarray, plane: Plane, *, data: bool = False) -> np.ndarray:
-        """Plane coordinates (n, 2) float32 of the points ``z``.
+    def points(self, z: np.ndarray, plane: Plane, *, data: bool = False,
+               rows: np.ndarray | None = None) -> np.ndarray:
+        """Plane coordinates (n, 2) float32 of the points ``z`` (or of ``z[rows]``, (m, 2)).
 
         ``data=True`` says ``z`` are the z-points :attr:`leading` was computed from, whose PCA
         coordinates are then copied from it; any other set (a named layer, samples) is
         projected."""
         if plane.kind == "latent":
+            if rows is not None:  # two strided reads of the rows: no full rows copied
+                return np.column_stack([z[rows, plane.i], z[rows, plane.j]]).astype(np.float32)
             return gather_pair(z, plane.i, plane.j)
         if (data and self.leading is not None and max(plane.i, plane.j) < self.leading.shape[0]
                 and self.leading.shape[1] == len(z)):
-            return np.column_stack([self.leading[plane.i], self.leading[plane.j]])
-        return self.coords(z, plane).astype(np.float32)
+            a, b = self.leading[plane.i], self.leading[plane.j]
+            return np.column_stack([a, b] if rows is None else [a[rows], b[rows]])
+        return self.coords(z if rows is None else z[rows], plane).astype(np.float32)
 
     def move(self, base: np.ndarray, plane: Plane, points2d: np.ndarray) -> np.ndarray:
         """Vectors (m, z_dim) float32: ``base`` (z_dim,) with its plane coordinates set to each

@@ -19,7 +19,7 @@ from ..errors import InvalidInputError
 from ..explore.analysis import compute_analysis
 from ..explore.persist import restore, to_state
 from ..progress import ProgressReporter
-from .decoding import DecodeService
+from .decoding import DecodeService, LatestWinsThread
 from .state import AppState
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class ExplorerController(QObject):
         self.state = state
         self.runner = runner
         self.decoding = DecodeService(self)
+        #: exact nearest data points of the current vector (face view, neighbour list)
+        self.neighbours = LatestWinsThread("neighbours", parent=self)
         self._current_token = 0
         self.last_decode_ms: float | None = None
         #: the gui_state.json of the workspace opened last (panels restore their part from it)
@@ -220,8 +222,10 @@ class ExplorerController(QObject):
             self.state.errorOccurred.emit(f"decoding failed: {message}")
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        return self.decoding.wait_idle(timeout)
+        """Block until the decodes and the neighbour queries asked for are done (tests)."""
+        return self.decoding.wait_idle(timeout) and self.neighbours.wait_idle(timeout)
 
     def close(self) -> None:
         self.decoding.stop()
+        self.neighbours.stop()
 

@@ -1,9 +1,12 @@
-"""Decoding off the GUI thread, latest request wins.
+"""Work off the GUI thread, latest request wins: decoding and nearest-neighbour queries.
 
-The face of the current vector and the path strip are decoded in one background thread. Each
-consumer has a *slot* ("current", "path"); a new request replaces the pending one of its slot, so a
-mouse drag never queues up decodes: whatever is newest when the thread is free is decoded. The
-current vector is served before the path (it is what the user looks at while dragging).
+A :class:`LatestWinsThread` is one background thread with a mailbox of one request per *slot*
+("current", "path", "nearest", ...): a new request replaces the pending one of its slot, so a
+mouse drag never queues up work: whatever is newest when the thread is free is done. Slots
+named in ``order`` are served first (the face of the current vector before the path strip).
+:class:`DecodeService` is the decoding one; the controller also keeps one for the neighbour
+queries (an exact nearest point among 2,000,000 takes tens of ms: never in the GUI thread, and
+never in the decoder's queue, where it would delay the next face of a drag).
 
 Why not superqt's workers: they run one function to its end (``FunctionWorker``) or a free-running
 generator; this needs a mailbox a thread can sleep on until the next request. A ``threading.Condition``
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -24,32 +28,38 @@ log = logging.getLogger(__name__)
 #: slots in the order they are served when several requests wait
 SLOTS = ("current", "path")
 
+#: from this many data points on, nearest-neighbour queries go to the controller's neighbour
+#: thread (below it one takes well under a millisecond and is answered at once)
+BACKGROUND_QUERY_POINTS = 50_000
 
-class DecodeService(QObject):
-    """Decode requests in a background thread.
+
+class LatestWinsThread(QObject):
+    """Run ``fn()`` requests in one background thread, the newest per slot.
 
     Signals (emitted in the GUI thread)
     ---------------------------------
-    decoded(slot, token, images, ms) : uint8 images (n, H, W, 3) of the request ``token``
+    done(slot, token, result, ms) : the return value of the request ``token``'s function
     failed(slot, token, message)
     """
 
-    decoded = Signal(str, object, object, float)
+    done = Signal(str, object, object, float)
     failed = Signal(str, object, str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, name: str, order: tuple[str, ...] = (), parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.name = name
+        self._order = tuple(order)
         self._cv = threading.Condition()
         self._pending: dict[str, tuple] = {}
         self._busy = False
         self._stop = False
-        self._thread = threading.Thread(target=self._loop, name="decode", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
-    def request(self, slot: str, decoder, vectors: np.ndarray, token=None) -> None:
-        """Decode ``vectors`` (n, z_dim) with ``decoder`` (a models.codec.Decoder) in ``slot``."""
+    def submit(self, slot: str, fn: Callable[[], object], token=None) -> None:
+        """Run ``fn()`` in ``slot`` (replacing the request waiting there)."""
         with self._cv:
-            self._pending[slot] = (decoder, np.asarray(vectors, dtype=np.float32), token)
+            self._pending[slot] = (fn, token)
             self._cv.notify()
 
     @property
@@ -81,7 +91,7 @@ class DecodeService(QObject):
                 self._cv.wait()
             if self._stop:
                 return None
-            slot = next(s for s in (*SLOTS, *self._pending) if s in self._pending)
+            slot = next(s for s in (*self._order, *self._pending) if s in self._pending)
             self._busy = True
             return (slot, *self._pending.pop(slot))
 
@@ -90,18 +100,38 @@ class DecodeService(QObject):
             job = self._next()
             if job is None:
                 return
-            slot, decoder, vectors, token = job
+            slot, fn, token = job
             t0 = time.perf_counter()
             try:
-                if len(vectors) == 1:
-                    images = decoder.decode_one(vectors[0])[None]
-                else:
-                    images = decoder.decode(vectors)
-                self.decoded.emit(slot, token, images, (time.perf_counter() - t0) * 1000)
-            except Exception as exc:  # noqa: BLE001 -- reported, the service keeps running
-                log.warning("decode (%s) failed: %s", slot, exc)
+                self.done.emit(slot, token, fn(), (time.perf_counter() - t0) * 1000)
+            except Exception as exc:  # noqa: BLE001 -- reported, the thread keeps running
+                log.warning("%s (%s) failed: %s", self.name, slot, exc)
                 self.failed.emit(slot, token, str(exc))
             finally:
                 with self._cv:
                     self._busy = False
                     self._cv.notify_all()
+
+
+class DecodeService(LatestWinsThread):
+    """Decode requests in a background thread.
+
+    Signals (emitted in the GUI thread)
+    ---------------------------------
+    decoded(slot, token, images, ms) : uint8 images (n, H, W, 3) of the request ``token``
+    failed(slot, token, message)
+    """
+
+    decoded = Signal(str, object, object, float)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__("decode", SLOTS, parent)
+        self.done.connect(self.decoded)
+
+    def request(self, slot: str, decoder, vectors: np.ndarray, token=None) -> None:
+        """Decode ``vectors`` (n, z_dim) with ``decoder`` (a models.codec.Decoder) in ``slot``."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if len(vectors) == 1:
+            self.submit(slot, lambda: decoder.decode_one(vectors[0])[None], token)
+        else:
+            self.submit(slot, lambda: decoder.decode(vectors), token)

@@ -19,6 +19,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..errors import InvalidInputError
+from .decoding import BACKGROUND_QUERY_POINTS, LatestWinsThread
 from .state import AppState
 from .widgets import LabeledSlider, fmt_num, to_pixmap
 
@@ -92,11 +93,18 @@ class _Thumb(QLabel):
 class FaceView(QWidget):
     """The decoded face of the current z-vector (see the module docstring)."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, neighbours: LatestWinsThread | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.model = state.model
         self.last_nearest_ms: float | None = None
+        #: where the nearest data point is searched (None: here, in the GUI thread)
+        self.neighbours = neighbours
+        self._nearest_token: object = None
+        self._nearest_request: tuple | None = None  # waiting for the face to be shown
+        if neighbours is not None:
+            neighbours.done.connect(self._on_nearest)
 
         self.image = ScaledImageLabel(180)
         self.image.setToolTip("The decoder's image of the current z-vector (click or drag in the "
@@ -144,6 +152,8 @@ class FaceView(QWidget):
         state.analysisChanged.connect(lambda _a: self.refresh_measures())
         state.planeChanged.connect(lambda _p: self.refresh_measures())
         state.imageChanged.connect(lambda _i: self.show_image())
+        if neighbours is not None:
+            state.imageChanged.connect(lambda _i: self._submit_nearest())
         state.sharpenChanged.connect(self._on_sharpen_model)
         state.decoderChanged.connect(lambda _d: self.show_image())
         self.refresh_measures()
@@ -219,9 +229,37 @@ class FaceView(QWidget):
 
     def _update_nearest(self) -> None:
         m = self.model
+        if (self.neighbours is not None and m.current is not None and m.analysis is not None
+                and m.n_points >= BACKGROUND_QUERY_POINTS):
+            # the exact search of millions of points must not hold up the face: searched in the
+            # background once the face is shown (or now, without a decoder), shown when found
+            # unless the vector has moved on by then
+            self._nearest_token = token = object()
+            vector, analysis = m.current.vector.copy(), m.analysis
+            self._nearest_request = (lambda: (analysis, analysis.nearest.query(vector)), token)
+            if self.state.decoder is None:
+                self._submit_nearest()
+            return
         t0 = time.perf_counter()
         res = m.nearest_point()
         self.last_nearest_ms = (time.perf_counter() - t0) * 1000
+        self._show_nearest(res)
+
+    def _submit_nearest(self) -> None:
+        if self._nearest_request is not None:
+            fn, token = self._nearest_request
+            self._nearest_request = None
+            self.neighbours.submit("nearest", fn, token)
+
+    def _on_nearest(self, slot: str, token, result, ms: float) -> None:
+        analysis, res = result if slot == "nearest" else (None, None)
+        if slot != "nearest" or token is not self._nearest_token or analysis is not self.model.analysis:
+            return
+        self.last_nearest_ms = ms
+        self._show_nearest(res)
+
+    def _show_nearest(self, res) -> None:
+        m = self.model
         if res is None:
             self.nearest_label.setText("(index being built)" if m.z is not None else "–")
             self.nearest_thumb.show_image(None)

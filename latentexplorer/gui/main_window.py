@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         # --- docks
-        self.face_view = FaceView(self.state)
+        self.face_view = FaceView(self.state, self.controller.neighbours)
         self.sliders = ComponentSliders(self.state)
         side = QWidget()
         sl = QVBoxLayout(side)

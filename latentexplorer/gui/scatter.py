@@ -86,6 +86,8 @@ class LatentScatterWidget(SelectionKeys, ScatterColoring, pg.PlotWidget):
         pi = self.getPlotItem()
         pi.setMenuEnabled(True)
         pi.hideButtons()
+        for side in ("bottom", "left"):  # plain numbers (an SI prefix on a z-coordinate misleads;
+            pi.getAxis(side).enableAutoSIPrefix(False)  # and its re-layout cost 2 ms a switch)
         self.setToolTip(SCATTER_TOOLTIP)
         self.setMinimumSize(300, 250)
 
@@ -193,9 +195,9 @@ class LatentScatterWidget(SelectionKeys, ScatterColoring, pg.PlotWidget):
             self.info_label.setText("no z-points loaded")
             self.refresh_overlays()
             return
-        pts = m.plane_points()
-        sub = pts if self._subset is None else pts[self._subset]
-        self._full_range = robust_range(sub)
+        # the range from the subset's rows alone: on a latent plane the one pass over all points
+        # is the density image's (gathering and counting together)
+        self._full_range = robust_range(m.plane_points(rows=self._subset))
         x0, x1, y0, y1 = self._full_range
         self._setting_range = True  # the density image is redrawn below, not by the range signal
         try:
@@ -213,6 +215,8 @@ class LatentScatterWidget(SelectionKeys, ScatterColoring, pg.PlotWidget):
         self._refresh_cluster_legend()
         if m.z is None or self._full_range is None:
             return
+        if self.large:
+            self._update_density_image()
         pts = m.plane_points()
         values, label = self._colour_values(pts)
         clusters = self._shown_clusters()
@@ -221,7 +225,6 @@ class LatentScatterWidget(SelectionKeys, ScatterColoring, pg.PlotWidget):
         sub = np.arange(m.n_points) if self._subset is None else self._subset
         sub_shown, sub_grey = sub[shown[sub]], sub[~shown[sub]]
         if self.large:
-            self._update_density_image()
             if values is None:
                 self._set_bins([], None)
             else:

@@ -185,8 +185,11 @@ class ScatterColoring:
             return
         nx = int(min(HIST_MAX_BINS, max(64, self.getViewBox().width() / 2)))
         ny = int(min(HIST_MAX_BINS, max(64, self.getViewBox().height() / 2)))
-        pts = m.plane_points()
         keep = m.highlight_mask()
+        clusters = self._shown_clusters()
+        # all points' coordinates only where they are split (filter, clusters): a plain density
+        # image asks the model, which gathers and counts a new latent plane in one pass
+        pts = m.plane_points() if keep is not None or clusters is not None else None
         if keep is not None:  # the greyed-out points get their own grey density image
             grey = np.log1p(fast_histogram2d(pts[~keep, 0], pts[~keep, 1], x0, x1, y0, y1, nx, ny))
             lut = np.zeros((2, 4), np.uint8)
@@ -198,7 +201,6 @@ class ScatterColoring:
         else:
             self.grey_image.hide()
         rect = QRectF(x0, y0, x1 - x0, y1 - y0)
-        clusters = self._shown_clusters()
         if clusters is not None:  # each pixel in the colour of its majority cluster
             labels = clusters.labels if keep is None else clusters.labels[keep]
             rgba = cluster_majority_image(pts, labels, cluster_palette(clusters.k), (x0, x1, y0, y1),
@@ -211,7 +213,8 @@ class ScatterColoring:
                                     f"{m.n_points:,} z-points"
                                     + ("" if keep is None else f", {int(keep.sum()):,} highlighted"))
             return
-        img = np.log1p(fast_histogram2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nx, ny))
+        img = np.log1p(m.plane_histogram((x0, x1), (y0, y1), nx, ny) if pts is None
+                       else fast_histogram2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nx, ny))
         attr = m.color_by not in (None, "density")
         cmap = pg.colormap.get("CET-L1" if attr else "viridis")
         lut = cmap.getLookupTable(0.0, 1.0, 256, alpha=True)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import LatentExplorerError
 from ..explore.selection import attribute_contrast, medoid_index, save_selection
+from .decoding import BACKGROUND_QUERY_POINTS
 from .widgets import to_pixmap
 
 FACE_SIDE = 112
@@ -158,6 +159,8 @@ class SelectionPanel(QWidget):
         self.k_spin.valueChanged.connect(lambda _k: self.refresh_neighbours())
         state.selectionChanged.connect(lambda _s: self.refresh())
         state.toolChanged.connect(self._on_tool)
+        self._knn_token: object = None
+        controller.neighbours.done.connect(self._on_neighbours)
         state.currentChanged.connect(lambda _c: self.refresh_neighbours())
         state.analysisChanged.connect(lambda _a: self.refresh_neighbours())
         state.decoderChanged.connect(lambda _d: self.refresh())
@@ -232,7 +235,22 @@ class SelectionPanel(QWidget):
 
     # ------------------------------------------------------------------ neighbours
     def refresh_neighbours(self) -> None:
-        res = self.model.nearest_points(self.k_spin.value())
+        m, k = self.model, self.k_spin.value()
+        self._knn_token = token = object()
+        if m.current is not None and m.analysis is not None and m.n_points >= BACKGROUND_QUERY_POINTS:
+            # k exact neighbours among millions: up to a second -> the neighbour thread
+            vector, analysis = m.current.vector.copy(), m.analysis
+            self.controller.neighbours.submit(
+                "knn", lambda: (analysis, analysis.nearest.query_k(vector, k)), token)
+            return
+        self._show_neighbours(m.nearest_points(k))
+
+    def _on_neighbours(self, slot: str, token, result, _ms: float) -> None:
+        if slot == "knn" and token is self._knn_token and result[0] is self.model.analysis:
+            self._show_neighbours(result[1])
+
+    def _show_neighbours(self, res) -> None:
+        """The neighbour list: (indices (k,), distances (k,)) nearest first, or None (empty)."""
         idx = [] if res is None else list(zip(*res))
         while len(self.knn_buttons) < len(idx):
             b = QToolButton()

@@ -209,3 +209,28 @@ def test_restore_skips_what_does_not_fit():
             warnings.append)
     assert m.plane == Plane("latent", 0, 1) and m.current.index == 0
     assert any("plane" in w for w in warnings) and any("path" in w for w in warnings)
+
+
+@pytest.mark.parametrize("n", [400, 120_000])  # one pass on one thread / on two halves
+def test_plane_histogram_and_ellipse_of_a_new_latent_plane_in_one_pass(n):
+    """A latent plane switch gathers, counts and sums in one pass: the same coordinates, bins
+    and confidence ellipse as gathering first and counting / summing the gathered points."""
+    from latentexplorer.analysis._kernels import histogram_2d
+    from latentexplorer.analysis.ellipse import confidence_ellipse
+
+    m = _model(_z(n=n, d=5, seed=3), analysis=False)
+    m.set_plane(("latent", 3, 1))
+    counts = m.plane_histogram((-2.0, 2.5), (-3.0, 3.0), 48, 36)
+    pts = m.plane_points()
+    np.testing.assert_array_equal(pts, m.z[:, [3, 1]])
+    np.testing.assert_array_equal(counts, histogram_2d(pts[:, 0], pts[:, 1], -2.0, 2.5, -3.0, 3.0, 48, 36))
+    assert counts.sum() == np.count_nonzero((pts[:, 0] >= -2) & (pts[:, 0] < 2.5)
+                                            & (pts[:, 1] >= -3) & (pts[:, 1] < 3))
+    e, ref = m.plane_ellipse(), confidence_ellipse(pts.astype(np.float64))
+    np.testing.assert_allclose(e.center, ref.center, rtol=1e-10)
+    np.testing.assert_allclose(e.cov, ref.cov, rtol=1e-8)
+    # cached now: a zoom counts the cached points; rows read the cache
+    np.testing.assert_array_equal(m.plane_histogram((-2.0, 2.5), (-3.0, 3.0), 48, 36), counts)
+    np.testing.assert_array_equal(m.plane_points(rows=np.array([0, 7])), pts[[0, 7]])
+    m.set_plane(("latent", 0, 4))  # rows before the cache is filled: from those z rows alone
+    np.testing.assert_array_equal(m.plane_points(rows=np.array([5, 2])), m.z[[5, 2]][:, [0, 4]])

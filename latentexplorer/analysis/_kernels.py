@@ -113,14 +113,18 @@ def _two_halves(n: int) -> list[tuple[int, int]]:
     return [(0, n // 2), (n // 2, n)]
 
 
-#: the two threads of the interactive kernels, started once (a new pool per call cost ~1 ms of
-#: a plane switch); their tasks never submit to it, so it cannot deadlock
-_HALVES_POOL = ThreadPoolExecutor(2, thread_name_prefix="latentexplorer-halves")
+#: (pid, pool): the two threads of the interactive kernels, started once per process (a new
+#: pool per call cost ~1 ms of a plane switch; a forked child gets a pool without threads).
+#: Their tasks never submit to it, so it cannot deadlock.
+_halves_pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _in_halves(work: Callable[[int, int, int], object], n: int) -> list:
     """``[work(0, 0, n // 2), work(1, n // 2, n)]`` on the two threads."""
-    return list(_HALVES_POOL.map(lambda k: work(k, *_two_halves(n)[k]), range(2)))
+    global _halves_pool
+    if _halves_pool is None or _halves_pool[0] != os.getpid():
+        _halves_pool = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="latentexplorer-halves"))
+    return list(_halves_pool[1].map(lambda k: work(k, *_two_halves(n)[k]), range(2)))
 
 
 def mean_cov_2d(p: np.ndarray) -> tuple[float, float, float, float, float]:

@@ -111,7 +111,13 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.stale_banner)
         row = QHBoxLayout()
         row.setContentsMargins(2, 2, 2, 2)
-        row.addWidget(self.controls)
+        # the plane controls' column (~400 px tall) scrolls on a 600-px screen
+        controls = _scrolled(self.controls)
+        controls.setFrameShape(QScrollArea.NoFrame)
+        controls.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        controls.setMinimumWidth(self.controls.minimumSizeHint().width()
+                                 + controls.verticalScrollBar().sizeHint().width())
+        row.addWidget(controls)
         plot = QVBoxLayout()
         plot.setSpacing(2)
         plot.addWidget(self.filter_bar)
@@ -126,13 +132,16 @@ class MainWindow(QMainWindow):
         self.generator_panel = GeneratorPanel(self.state, self.controller)
         self.analysis_views = AnalysisViews(self.state, self.controller)
         self.tabs = QTabWidget()
+        # their plots stack taller than a 600-px screen: they scroll rather than force it larger
+        self.training_page = _scrolled(self.training_view)
+        self.analysis_page = _scrolled(self.analysis_views)
         for page, title, tip in (
                 (self.explorer_stack, "Explorer", "The latent scatter: click to decode, drag the red "
                                                   "point to scrub, Shift+drag for a path"),
-                (self.training_view, "Training", "Live training: loss curves and the re-encoded subset"),
+                (self.training_page, "Training", "Live training: loss curves and the re-encoded subset"),
                 (self.generator_panel, "Generator", "Generate z-vectors (uniform, normal, mvn, "
                                                     "ellipse) and decode them"),
-                (self.analysis_views, "Analysis", "Histograms, radius, correlation, PCA, t-SNE, "
+                (self.analysis_page, "Analysis", "Histograms, radius, correlation, PCA, t-SNE, "
                                                   "KMeans, VAE")):
             self.tabs.setTabToolTip(self.tabs.addTab(page, title), tip)
         self.setCentralWidget(self.tabs)
@@ -149,7 +158,8 @@ class MainWindow(QMainWindow):
                                     Qt.RightDockWidgetArea)
         self.face_dock.setToolTip("The decoded face of the current z-vector and its PCA components")
         self.path_strip = PathStrip(self.state, self.controller)
-        self.path_dock = self._dock("Path strip", "path_dock", self.path_strip, Qt.BottomDockWidgetArea)
+        self.path_dock = self._dock("Path strip", "path_dock", _scrolled(self.path_strip),
+                                    Qt.BottomDockWidgetArea)
         self.selection_panel = SelectionPanel(self.state, self.controller)
         # its four columns need ~1,060 px: scroll rather than force the window wider than the screen
         self.selection_dock = self._dock("Selection", "selection_dock", _scrolled(self.selection_panel),
@@ -161,7 +171,7 @@ class MainWindow(QMainWindow):
         self.state.toolChanged.connect(lambda tool: self.selection_dock.raise_() if tool else None)
         self.bookmarks_panel = BookmarksPanel(self.state, generator_spec=self.generator_panel.spec,
                                               apply_generator=self.generator_panel.apply_spec)
-        self.bookmarks_dock = self._dock("Bookmarks", "bookmarks_dock", self.bookmarks_panel,
+        self.bookmarks_dock = self._dock("Bookmarks", "bookmarks_dock", _scrolled(self.bookmarks_panel),
                                          Qt.BottomDockWidgetArea)
         self.bookmarks_dock.setToolTip("Named explorer states of this workspace (WS/bookmarks.json)")
         self.tabifyDockWidget(self.path_dock, self.bookmarks_dock)
@@ -384,7 +394,7 @@ class MainWindow(QMainWindow):
 
     def _synthetic_ready(self, ws) -> None:
         self.open_workspace(ws)
-        self.tabs.setCurrentWidget(self.training_view)
+        self.tabs.setCurrentWidget(self.training_page)
         self.training_view.start_training(resume=False)
 
     def _on_training_finished(self, _result) -> None:

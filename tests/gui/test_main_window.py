@@ -153,6 +153,17 @@ def test_window_opens_on_the_workspace(window, errors):
         assert w.toolTip(), w
 
 
+def test_the_window_fits_a_1024_by_600_screen(window, qtbot):
+    """On every tab, with a workspace open, the window can shrink to a 1024 x 600 screen less a
+    title bar and a panel (the docks and the Training tab scroll instead of forcing it larger)."""
+    for k in range(window.tabs.count()):
+        qtbot.mouseClick(window.tabs.tabBar(), Qt.LeftButton, pos=window.tabs.tabBar().tabRect(k).center())
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1024 and hint.height() <= 540, (window.tabs.tabText(k), hint)
+    window.resize(1024, 540)
+    assert window.width() <= 1024 and window.height() <= 540
+
+
 def test_bad_workspaces_show_a_dialog(window, errors, tmp_path, monkeypatch):
     _choose_folder(monkeypatch, tmp_path / "nothing-here")
     window.act_open.trigger()
@@ -196,7 +207,7 @@ def test_switching_planes_changes_the_plotted_data(window, qtbot):
 def test_an_analysis_tab_shows_its_plane_in_the_explorer(window, qtbot):
     views = window.analysis_views
     _action(window, "Analysis tab").trigger()
-    assert window.tabs.currentWidget() is views
+    assert window.tabs.currentWidget() is window.analysis_page
     bar = views.tabBar()
     qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(views.indexOf(views.pca)).center())
     assert views.currentWidget() is views.pca
@@ -447,7 +458,7 @@ def test_gui_state_is_saved_on_quit_and_restored(window, qtbot, tiny_workspace_c
     np.testing.assert_allclose(m2.path.points, [[0.0, 0.0], [0.5, 0.25]])
     assert win2.controls.sigma.value_label.text() == "2.50"
     assert win2.controls.kind.currentIndex() == 1
-    assert win2.tabs.currentWidget() is win2.analysis_views
+    assert win2.tabs.currentWidget() is win2.analysis_page
     assert not errors
     win2.runner.cancel_all(wait_ms=30_000)
 

@@ -198,18 +198,22 @@ class ExplorationModel(ClusterColoring):
     def _plane_key(self) -> tuple:
         return (self.plane, id(self.z), id(self.analysis))
 
+    def _cached_plane_points(self) -> np.ndarray | None:
+        c = self._plane_cache
+        return c[1] if c is not None and c[0] == self._plane_key() else None
+
     def plane_points(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Plane coordinates (n, 2) float32 of all z-points (cached per plane); with ``rows``
         (m,) only those points' (m, 2), read from the cache or, before it is filled, from the
         z-points' rows alone (a view range from a subset needs no pass over all points)."""
         if self.z is None:
             return np.zeros((0, 2), np.float32)
-        cached = self._plane_cache is not None and self._plane_cache[0] == self._plane_key()
-        if rows is not None and not cached:
+        pts = self._cached_plane_points()
+        if pts is None and rows is not None:
             return self.projector.points(self.z, self.plane, data=True, rows=np.asarray(rows))
-        if not cached:
-            self._plane_cache = (self._plane_key(), self.projector.points(self.z, self.plane, data=True))
-        pts = self._plane_cache[1]
+        if pts is None:
+            pts = self.projector.points(self.z, self.plane, data=True)
+            self._plane_cache = (self._plane_key(), pts)
         return pts if rows is None else pts[rows]
 
     def plane_histogram(self, x_range: tuple[float, float], y_range: tuple[float, float],
@@ -219,8 +223,7 @@ class ExplorationModel(ClusterColoring):
         On a latent plane whose coordinates are not cached yet, gathering them and counting
         them is one pass over the z-points (the plane switch at millions of points)."""
         (x0, x1), (y0, y1) = x_range, y_range
-        cached = self._plane_cache is not None and self._plane_cache[0] == self._plane_key()
-        if self.z is not None and not cached and self.plane.kind == "latent":
+        if self.z is not None and self.plane.kind == "latent" and self._cached_plane_points() is None:
             pts, counts, moments = gather_pair_histogram(self.z, self.plane.i, self.plane.j,
                                                          x0, x1, y0, y1, nx, ny)
             self._plane_cache = (self._plane_key(), pts)

@@ -55,9 +55,10 @@ def bench_gui(ctx: Context) -> list[Result]:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+    from ..analysis._kernels import histogram_2d
     from ..explore.analysis import compute_analysis
     from ..gui.scatter import LatentScatterWidget
-    from ..gui.scatter_items import fast_histogram2d, robust_range
+    from ..gui.scatter_items import robust_range
     from ..gui.state import AppState
 
     n = 20_000 if ctx.quick else 200_000
@@ -101,7 +102,7 @@ def bench_gui(ctx: Context) -> list[Result]:
         y = np.ascontiguousarray(z[:, j])
         # density colouring (what ours shows), one brush per point
         x0, x1, y0, y1 = robust_range(np.column_stack([x, y]))
-        h = np.log1p(fast_histogram2d(x, y, x0, x1, y0, y1, 64, 64))
+        h = np.log1p(histogram_2d(x, y, x0, x1, y0, y1, 64, 64))
         ix = np.clip(((x - x0) / (x1 - x0) * 64).astype(np.int64), 0, 63)
         iy = np.clip(((y - y0) / (y1 - y0) * 64).astype(np.int64), 0, 63)
         v = h[ix, iy] / max(float(h.max()), 1e-9)

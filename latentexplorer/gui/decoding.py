@@ -33,6 +33,17 @@ SLOTS = ("current", "path")
 BACKGROUND_QUERY_POINTS = 50_000
 
 
+def background_nearest(model, k: int) -> Callable[[], tuple] | None:
+    """The neighbour thread's job for the ``k`` data points nearest to ``model``'s current vector:
+    ``fn() -> (analysis, (indices (k,), distances (k,)))`` — the analysis it searched, so that an
+    answer for replaced data is recognised — or None where the caller asks the model at once (no
+    analysis or current vector yet, or fewer than BACKGROUND_QUERY_POINTS points)."""
+    if model.current is None or model.analysis is None or model.n_points < BACKGROUND_QUERY_POINTS:
+        return None
+    vector, analysis = model.current.vector.copy(), model.analysis
+    return lambda: (analysis, analysis.nearest.query_k(vector, k))
+
+
 class LatestWinsThread(QObject):
     """Run ``fn()`` requests in one background thread, the newest per slot.
 

@@ -19,7 +19,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..errors import InvalidInputError
-from .decoding import BACKGROUND_QUERY_POINTS, LatestWinsThread
+from .decoding import LatestWinsThread, background_nearest
 from .state import AppState
 from .widgets import LabeledSlider, fmt_num, to_pixmap
 
@@ -229,14 +229,13 @@ class FaceView(QWidget):
 
     def _update_nearest(self) -> None:
         m = self.model
-        if (self.neighbours is not None and m.current is not None and m.analysis is not None
-                and m.n_points >= BACKGROUND_QUERY_POINTS):
+        job = None if self.neighbours is None else background_nearest(m, 1)
+        if job is not None:
             # the exact search of millions of points must not hold up the face: searched in the
             # background once the face is shown (or now, without a decoder), shown when found
             # unless the vector has moved on by then
             self._nearest_token = token = object()
-            vector, analysis = m.current.vector.copy(), m.analysis
-            self._nearest_request = (lambda: (analysis, analysis.nearest.query(vector)), token)
+            self._nearest_request = (job, token)
             if self.state.decoder is None:
                 self._submit_nearest()
             return
@@ -252,11 +251,11 @@ class FaceView(QWidget):
             self.neighbours.submit("nearest", fn, token)
 
     def _on_nearest(self, slot: str, token, result, ms: float) -> None:
-        analysis, res = result if slot == "nearest" else (None, None)
-        if slot != "nearest" or token is not self._nearest_token or analysis is not self.model.analysis:
+        if slot != "nearest" or token is not self._nearest_token or result[0] is not self.model.analysis:
             return
+        idx, dist = result[1]
         self.last_nearest_ms = ms
-        self._show_nearest(res)
+        self._show_nearest((int(idx[0]), float(dist[0])))
 
     def _show_nearest(self, res) -> None:
         m = self.model

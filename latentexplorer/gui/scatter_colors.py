@@ -19,9 +19,10 @@ from pyqtgraph.graphicsItems.LegendItem import ItemSample
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 
+from ..analysis._kernels import histogram_2d
 from ..errors import InvalidInputError
 from ..explore.clusters import CLUSTER_COLORING, Clusters, cluster_palette
-from .scatter_items import FastPointsItem, cluster_majority_image, fast_histogram2d
+from .scatter_items import FastPointsItem, cluster_majority_image
 
 N_COLOR_BINS = 16
 HIST_MAX_BINS = 400
@@ -107,7 +108,7 @@ class ScatterColoring:
         if cb == "density" and not self.large:
             x0, x1, y0, y1 = self._full_range
             nb = 64
-            h = fast_histogram2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nb, nb)
+            h = histogram_2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nb, nb)
             ix = np.clip(((pts[:, 0] - x0) / (x1 - x0) * nb).astype(np.int64), 0, nb - 1)
             iy = np.clip(((pts[:, 1] - y0) / (y1 - y0) * nb).astype(np.int64), 0, nb - 1)
             return np.log1p(h[ix, iy]), "density (log count)"
@@ -191,7 +192,7 @@ class ScatterColoring:
         # image asks the model, which gathers and counts a new latent plane in one pass
         pts = m.plane_points() if keep is not None or clusters is not None else None
         if keep is not None:  # the greyed-out points get their own grey density image
-            grey = np.log1p(fast_histogram2d(pts[~keep, 0], pts[~keep, 1], x0, x1, y0, y1, nx, ny))
+            grey = np.log1p(histogram_2d(pts[~keep, 0], pts[~keep, 1], x0, x1, y0, y1, nx, ny))
             lut = np.zeros((2, 4), np.uint8)
             lut[1] = GREY
             self.grey_image.setImage(grey > 0, levels=(0, 1), lut=lut, autoLevels=False)
@@ -214,7 +215,7 @@ class ScatterColoring:
                                     + ("" if keep is None else f", {int(keep.sum()):,} highlighted"))
             return
         img = np.log1p(m.plane_histogram((x0, x1), (y0, y1), nx, ny) if pts is None
-                       else fast_histogram2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nx, ny))
+                       else histogram_2d(pts[:, 0], pts[:, 1], x0, x1, y0, y1, nx, ny))
         attr = m.color_by not in (None, "density")
         cmap = pg.colormap.get("CET-L1" if attr else "viridis")
         lut = cmap.getLookupTable(0.0, 1.0, 256, alpha=True)

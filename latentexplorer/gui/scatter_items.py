@@ -1,4 +1,4 @@
-"""Drawing pieces of the scatter: fast point items for 200,000 points, histograms, ranges.
+"""Drawing pieces of the scatter: fast point items for 200,000 points, cluster images, ranges.
 
 Speed (pyqtgraph issues #2396 / #2960, Orange3 #3589): no per-point ``QBrush`` / ``QPen`` objects.
 A :class:`FastPointsItem` draws many points of ONE style with a single
@@ -13,17 +13,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 
-from ..analysis._kernels import histogram_2d
-
 #: points whose percentiles set the view range (more are thinned evenly)
 RANGE_SAMPLE = 200_000
-
-
-def fast_histogram2d(x: np.ndarray, y: np.ndarray, x0: float, x1: float, y0: float, y1: float,
-                     nx: int, ny: int) -> np.ndarray:
-    """2-D histogram (nx, ny) float32 of the points inside [x0, x1) x [y0, y1) (one compiled
-    pass: 2,000,000 points in a few ms; ``np.histogram2d`` sorts)."""
-    return histogram_2d(x, y, x0, x1, y0, y1, nx, ny)
 
 
 def cluster_majority_image(pts: np.ndarray, labels: np.ndarray, palette: np.ndarray,

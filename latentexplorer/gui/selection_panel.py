@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import LatentExplorerError
 from ..explore.selection import attribute_contrast, medoid_index, save_selection
-from .decoding import BACKGROUND_QUERY_POINTS
+from .decoding import background_nearest
 from .widgets import to_pixmap
 
 FACE_SIDE = 112
@@ -237,11 +237,9 @@ class SelectionPanel(QWidget):
     def refresh_neighbours(self) -> None:
         m, k = self.model, self.k_spin.value()
         self._knn_token = token = object()
-        if m.current is not None and m.analysis is not None and m.n_points >= BACKGROUND_QUERY_POINTS:
-            # k exact neighbours among millions: up to a second -> the neighbour thread
-            vector, analysis = m.current.vector.copy(), m.analysis
-            self.controller.neighbours.submit(
-                "knn", lambda: (analysis, analysis.nearest.query_k(vector, k)), token)
+        job = background_nearest(m, k)
+        if job is not None:  # k exact neighbours among millions: up to a second
+            self.controller.neighbours.submit("knn", job, token)
             return
         self._show_neighbours(m.nearest_points(k))
 

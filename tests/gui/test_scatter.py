@@ -8,15 +8,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
+from latentexplorer.analysis._kernels import histogram_2d
 from latentexplorer.explore import PlanePath
 from latentexplorer.gui import scatter as scatter_mod
 from latentexplorer.gui.plane_controls import PlaneControls
 from latentexplorer.gui.scatter import LatentScatterWidget
-from latentexplorer.gui.scatter_items import (
-    FastPointsItem,
-    fast_histogram2d,
-    robust_range,
-)
+from latentexplorer.gui.scatter_items import FastPointsItem, robust_range
 
 
 def _z(n=300, d=5, seed=0):
@@ -134,7 +131,7 @@ def test_zooming_in_redraws_the_density_image(qtbot, monkeypatch, make_state):
 def test_fast_histogram_matches_numpy():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(2, 5000))
-    h = fast_histogram2d(x, y, -2, 2, -1, 3, 16, 8)
+    h = histogram_2d(x, y, -2, 2, -1, 3, 16, 8)
     ref, _, _ = np.histogram2d(x, y, bins=(16, 8), range=((-2, 2), (-1, 3)))
     # numpy closes the last bin on the right; ours is half-open: equal up to edge points
     assert np.abs(h - ref).sum() <= 2
